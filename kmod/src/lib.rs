@@ -1,0 +1,4 @@
+//! The FreeBSD kernel glue of if_ipsec.
+#![no_std]
+
+extern crate alloc;

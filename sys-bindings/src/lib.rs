@@ -1,0 +1,5 @@
+//! Raw FreeBSD 14.x amd64 kernel declarations: `extern "C"` functions,
+//! `#[repr(C)]` structs and constants, each citing the header it mirrors and
+//! the freebsd-src commit read.  Nothing here has behaviour.
+#![no_std]
+#![allow(non_camel_case_types)]

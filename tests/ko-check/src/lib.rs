@@ -1,0 +1,1 @@
+//! Checks of the built if_ipsec.ko (see tests/).

@@ -1,0 +1,1 @@
+//! Host model of the FreeBSD KPIs that if_ipsec.ko calls.
