@@ -3,3 +3,14 @@
 //! the freebsd-src commit read.  Nothing here has behaviour.
 #![no_std]
 #![allow(non_camel_case_types)]
+
+pub mod kern;
+pub mod errno;
+pub mod ipsec_consts;
+pub mod net;
+pub mod epoch;
+pub mod ifnet;
+pub mod mbuf;
+pub mod sx;
+pub mod thread;
+pub mod vnet;
