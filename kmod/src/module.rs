@@ -1,0 +1,156 @@
+//! The module's identity, the Rust equivalent of
+//!
+//! ```c
+//! static moduledata_t if_ipsec_mod = { "if_ipsec", if_ipsec_modevent, NULL };
+//! DECLARE_MODULE(if_ipsec, if_ipsec_mod, SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_ANY);
+//! MODULE_VERSION(if_ipsec, 1);
+//! MODULE_DEPEND(if_ipsec, ipsec, 1, 1, 1);
+//! MALLOC_DEFINE(M_IFIPSEC, "if_ipsec", "if_ipsec interfaces");
+//! ```
+//!
+//! (FreeBSD 14.2 sys/sys/module.h, sys/sys/kernel.h, sys/sys/malloc.h;
+//! b66633d79ade), plus the global allocator charging `M_IFIPSEC`.
+//!
+//! Kernel version range: `DECLARE_MODULE` depends on module "kernel" with
+//! `{__FreeBSD_version, __FreeBSD_version, MODULE_KERNEL_MAXVER}` where
+//! `MODULE_KERNEL_MAXVER = roundup(__FreeBSD_version, 100000) - 1`.  We
+//! mirror that with the version of the tree the layouts were read from
+//! (1402000) for "preferred" and the maximum (1499999), but take the start of
+//! the stable/14 branch (1400000) as the minimum: the structures used are
+//! frozen within a stable branch (KBI), and a kernel function missing on an
+//! older 14.x makes kldload fail cleanly with "symbol ... undefined".
+//! The kernel checks the range in sys/kern/kern_linker.c
+//! (`modlist_lookup2`) against `MODULE_VERSION(kernel, __FreeBSD_version)`
+//! (sys/kern/kern_module.c).
+
+use core::ffi::c_int;
+use sys_bindings::kern::module::{
+    module_kernel_maxver, FREEBSD_VERSION_14_0, FREEBSD_VERSION_14_2,
+};
+use sys_bindings::kern::sysinit::{SI_ORDER_ANY, SI_SUB_PROTO_IFATTACHDOMAIN};
+
+use crate::kpi::module_meta::{
+    ModDepend, ModMetadata, ModVersion, ModuleEvents, MODULE_REGISTER_INIT,
+};
+use crate::kpi::sysinit::SysInit;
+use crate::{declare_moduledata, kprintln, linker_set_entry, malloc_define};
+
+/// Module name (`modfind("if_ipsec")`, `kldstat -v`).
+pub const MODULE_NAME: &core::ffi::CStr = c"if_ipsec";
+/// `MODULE_VERSION(if_ipsec, 1)`.
+pub const MODULE_VERSION: c_int = 1;
+
+/// Kernel dependency: minimum.
+pub const KERNEL_MIN: c_int = FREEBSD_VERSION_14_0;
+/// Kernel dependency: preferred (the headers' `__FreeBSD_version`).
+pub const KERNEL_PREFERRED: c_int = FREEBSD_VERSION_14_2;
+/// Kernel dependency: maximum, `MODULE_KERNEL_MAXVER` of 1402000.
+pub const KERNEL_MAX: c_int = module_kernel_maxver(FREEBSD_VERSION_14_2);
+
+/// The module's event handling: print, then call the crate's hooks.
+pub struct IfIpsecModule;
+
+impl ModuleEvents for IfIpsecModule {
+    fn load() -> Result<(), c_int> {
+        crate::on_load()?;
+        kprintln!("if_ipsec: loaded (Rust)");
+        Ok(())
+    }
+
+    fn unload() -> Result<(), c_int> {
+        crate::on_unload()?;
+        kprintln!("if_ipsec: unloaded");
+        Ok(())
+    }
+
+    fn quiesce() -> Result<(), c_int> {
+        crate::on_quiesce()
+    }
+
+    fn shutdown() {
+        crate::on_shutdown();
+    }
+}
+
+declare_moduledata!(
+    /// `moduledata_t if_ipsec_mod`; its symbol is the link's root.
+    pub MODULE_DATA,
+    symbol = "if_ipsec_mod",
+    name = MODULE_NAME,
+    events = IfIpsecModule,
+);
+
+// DECLARE_MODULE(if_ipsec, if_ipsec_mod, SI_SUB_PROTO_IFATTACHDOMAIN,
+// SI_ORDER_ANY): runs after ipsec.ko's own SI_SUB_PROTO_DOMAIN module.
+/// `MODULE_DEPEND(if_ipsec, kernel, ...)` range.
+pub static KERNEL_DEPEND: ModDepend = ModDepend::new(KERNEL_MIN, KERNEL_PREFERRED, KERNEL_MAX);
+/// Its metadata entry.
+pub static MD_KERNEL_DEPEND: ModMetadata = ModMetadata::depend(c"kernel", &KERNEL_DEPEND);
+linker_set_entry!(modmetadata_set, MD_KERNEL_DEPEND);
+/// The `MDT_MODULE` entry.
+pub static MD_MODULE: ModMetadata = ModMetadata::module(MODULE_NAME, &MODULE_DATA);
+linker_set_entry!(modmetadata_set, MD_MODULE);
+/// `SYSINIT(if_ipsecmodule, ..., module_register_init, &if_ipsec_mod)`.
+pub static MODULE_SYSINIT: SysInit = SysInit::new_const(
+    SI_SUB_PROTO_IFATTACHDOMAIN,
+    SI_ORDER_ANY,
+    MODULE_REGISTER_INIT,
+    core::ptr::addr_of!(MODULE_DATA).cast(),
+);
+linker_set_entry!(sysinit_set, MODULE_SYSINIT);
+
+/// `MODULE_VERSION(if_ipsec, 1)`.
+pub static VERSION: ModVersion = ModVersion::new(MODULE_VERSION);
+/// Its metadata entry.
+pub static MD_VERSION: ModMetadata = ModMetadata::version(MODULE_NAME, &VERSION);
+linker_set_entry!(modmetadata_set, MD_VERSION);
+
+/// `MODULE_DEPEND(if_ipsec, ipsec, 1, 1, 1)`: the output path calls
+/// ipsec.ko's functions (and resolves its symbols, see README).
+pub static IPSEC_DEPEND: ModDepend = ModDepend::new(1, 1, 1);
+/// Its metadata entry.
+pub static MD_IPSEC_DEPEND: ModMetadata = ModMetadata::depend(c"ipsec", &IPSEC_DEPEND);
+linker_set_entry!(modmetadata_set, MD_IPSEC_DEPEND);
+
+malloc_define!(pub M_IFIPSEC, c"if_ipsec");
+
+/// Rust's `alloc` in the kernel: malloc(9) with `M_IFIPSEC`, `M_NOWAIT`.
+#[cfg(target_os = "none")]
+#[global_allocator]
+static ALLOCATOR: crate::kpi::malloc::KernelAllocator =
+    crate::kpi::malloc::KernelAllocator::new(&M_IFIPSEC);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kpi::module_meta::modevent;
+    use sys_bindings::kern::module::{MDT_DEPEND, MDT_MODULE, MDT_VERSION, MOD_QUIESCE};
+
+    /// mirrors sys/sys/module.h DECLARE_MODULE_WITH_MAXVER's kernel range
+    #[test]
+    fn kernel_range_covers_14x() {
+        assert_eq!(KERNEL_DEPEND.raw().md_ver_minimum, 1_400_000);
+        assert_eq!(KERNEL_DEPEND.raw().md_ver_preferred, 1_402_000);
+        assert_eq!(KERNEL_DEPEND.raw().md_ver_maximum, 1_499_999);
+    }
+
+    #[test]
+    fn metadata_types() {
+        assert_eq!(MD_KERNEL_DEPEND.raw().md_type, MDT_DEPEND);
+        assert_eq!(MD_IPSEC_DEPEND.raw().md_type, MDT_DEPEND);
+        assert_eq!(MD_MODULE.raw().md_type, MDT_MODULE);
+        assert_eq!(MD_VERSION.raw().md_type, MDT_VERSION);
+    }
+
+    /// mirrors sys/kern/kern_module.c module_register_init (MOD_LOAD) and
+    /// module_quiesce (EOPNOTSUPP for unknown events)
+    #[test]
+    fn unknown_event_is_eopnotsupp() {
+        assert!(MODULE_DATA.raw().evhand.is_some());
+        let r = modevent::<IfIpsecModule>(core::ptr::null_mut(), 99, core::ptr::null_mut());
+        assert_eq!(r, crate::kpi::module_meta::EOPNOTSUPP);
+        let q =
+            modevent::<IfIpsecModule>(core::ptr::null_mut(), MOD_QUIESCE, core::ptr::null_mut());
+        assert_eq!(q, 0);
+    }
+}
