@@ -1,0 +1,411 @@
+//! Per-VNET writer state and the prepared transitions.
+//!
+//! Everything here runs under the module's config sx in the kernel.  Each
+//! configuration change is `prepare_*` (reads current state and tables,
+//! does every allocation, changes nothing; errors leave all state as it
+//! was) -> the glue executes [`Tx::plan`] -> [`Vnet::finish`] (infallible
+//! bookkeeping).  No other prepare may run between a prepare and its
+//! finish (the sx lock guarantees it).
+
+use alloc::vec::Vec;
+
+use crate::endpoint::Tunnel;
+use crate::errno::{Errno, Result};
+use crate::iface::IfState;
+use crate::names::{UnitRequest, Units};
+use crate::policy::{PolicySet, PolicyTemplate};
+use crate::reqid::{Reqid, ReqidSpace};
+use crate::state::{Effect, Transition};
+use crate::tables::{
+    prepare, CowMap, DemuxEntry, IfHandle, MapOp, Prepared, SrcOps, TablesRead, TablesUpdate,
+};
+
+/// All interfaces of this module in one VNET (writer side).
+#[derive(Debug)]
+pub struct Vnet {
+    ifaces: CowMap<IfHandle, IfState>,
+    reqids: ReqidSpace,
+    units: Units,
+    template: PolicyTemplate,
+}
+
+/// A prepared transition.
+#[derive(Debug)]
+pub struct Tx {
+    kind: Transition,
+    handle: IfHandle,
+    old_policies: Option<PolicySet>,
+    next: Option<IfState>,
+    tables: TablesUpdate,
+    ifaces: Option<Prepared<IfHandle, IfState>>,
+    reqids: Option<Prepared<u32, IfHandle>>,
+    auto_reqid: Option<Reqid>,
+    unit_release: Option<u32>,
+}
+
+impl Tx {
+    fn nothing(kind: Transition, handle: IfHandle) -> Tx {
+        Tx {
+            kind,
+            handle,
+            old_policies: None,
+            next: None,
+            tables: TablesUpdate::default(),
+            ifaces: None,
+            reqids: None,
+            auto_reqid: None,
+            unit_release: None,
+        }
+    }
+    /// What kind of transition this is.
+    pub fn kind(&self) -> Transition {
+        self.kind
+    }
+    /// The interface.
+    pub fn handle(&self) -> IfHandle {
+        self.handle
+    }
+    /// The steps to execute, in order.
+    pub fn plan(&self) -> &'static [Effect] {
+        self.kind.plan()
+    }
+    /// Policies to build and register (RegisterPolicies) and publish
+    /// (PublishPolicies; `None` there means "no policies").
+    pub fn new_policies(&self) -> Option<&PolicySet> {
+        self.next.as_ref().and_then(|s| s.policies.as_ref())
+    }
+    /// Policies being replaced (UnregisterPolicies, FreePolicies).
+    pub fn old_policies(&self) -> Option<&PolicySet> {
+        self.old_policies.as_ref()
+    }
+    /// The interface's state after the transition (`None`: destroyed or
+    /// unchanged).
+    pub fn next_state(&self) -> Option<&IfState> {
+        self.next.as_ref()
+    }
+    /// The table pieces to publish at PublishTables (leaves none behind).
+    pub fn take_tables(&mut self) -> TablesUpdate {
+        core::mem::take(&mut self.tables)
+    }
+}
+
+/// Changes to interface records a transition makes.
+struct IfaceOps {
+    ops: Vec<MapOp<IfHandle, IfState>>,
+}
+
+impl IfaceOps {
+    fn new() -> Result<IfaceOps> {
+        let mut ops = Vec::new();
+        ops.try_reserve_exact(2)?;
+        Ok(IfaceOps { ops })
+    }
+}
+
+impl Vnet {
+    /// Empty VNET with the route-based template.
+    pub fn new(seed: u64) -> Result<Vnet> {
+        Ok(Vnet {
+            ifaces: CowMap::new(seed)?,
+            reqids: ReqidSpace::new(seed.rotate_left(13))?,
+            units: Units::new(seed.rotate_left(27))?,
+            template: PolicyTemplate::ROUTE_BASED,
+        })
+    }
+
+    /// State of `h`.
+    pub fn state(&self, h: IfHandle) -> Option<&IfState> {
+        self.ifaces.get(&h)
+    }
+
+    /// Number of interfaces.
+    pub fn len(&self) -> usize {
+        self.ifaces.len()
+    }
+
+    /// True if there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ifaces.is_empty()
+    }
+
+    /// Every interface.
+    pub fn iter(&self) -> impl Iterator<Item = &IfState> {
+        self.ifaces.iter().map(|(_, s)| s)
+    }
+
+    /// The reqid space.
+    pub fn reqids(&self) -> &ReqidSpace {
+        &self.reqids
+    }
+
+    /// The unit a create request gets (see `names`); nothing changes.
+    pub fn choose_unit(
+        &self,
+        req: UnitRequest,
+        taken_elsewhere: impl FnMut(u32) -> bool,
+    ) -> Result<u32> {
+        self.units.choose(req, taken_elsewhere)
+    }
+
+    /// Record a new interface (if_ipsec.c ipsec_clone_create).  EEXIST if
+    /// the unit or handle is in use; on error nothing changed.
+    pub fn create(&mut self, h: IfHandle, unit: u32, ifindex: u32, fib: u32) -> Result<()> {
+        if self.ifaces.get(&h).is_some() {
+            return Err(Errno::EEXIST);
+        }
+        self.units.take(unit)?;
+        if let Err(e) = self.ifaces.insert(h, IfState::new(h, ifindex, unit, fib)) {
+            self.units.release(unit);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn get(&self, h: IfHandle) -> Result<IfState> {
+        self.ifaces.get(&h).copied().ok_or(Errno::ENXIO)
+    }
+
+    /// Set the tunnel fib (SIOCSTUNFIB, after the glue's priv_check and
+    /// `fib < rt_numfibs`).
+    pub fn set_fib(&mut self, h: IfHandle, fib: u32) -> Result<()> {
+        let mut s = self.get(h)?;
+        s.fib = fib;
+        self.ifaces.insert(h, s)
+    }
+
+    /// Set the MTU (SIOCSIFMTU, bounds checked by `ioctl::decode`).
+    pub fn set_mtu(&mut self, h: IfHandle, mtu: u32) -> Result<()> {
+        let mut s = self.get(h)?;
+        s.mtu = mtu;
+        self.ifaces.insert(h, s)
+    }
+
+    /// SIOCSIFPHYADDR[_IN6] with embedded scopes (if_ipsec.c
+    /// ipsec_set_addresses, ipsec_init_reqid, ipsec_set_tunnel): same
+    /// tunnel is a no-op; a missing reqid is allocated.  `hint`: optional
+    /// key_newreqid() value as start of the automatic search.
+    pub fn prepare_set_tunnel(
+        &self,
+        t: &dyn TablesRead,
+        h: IfHandle,
+        tunnel: Tunnel,
+        hint: Option<u32>,
+    ) -> Result<Tx> {
+        let s = self.get(h)?;
+        if s.tunnel == Some(tunnel) && s.reqid.is_some() {
+            return Ok(Tx::nothing(Transition::Nothing, h));
+        }
+        match s.reqid {
+            Some(r) => self.retunnel(t, s, Some(tunnel), r, None),
+            None => {
+                let r = self.reqids.pick_auto(hint)?;
+                let mut tx = self.retunnel(t, s, Some(tunnel), r, Some(r))?;
+                tx.auto_reqid = Some(r);
+                Ok(tx)
+            }
+        }
+    }
+
+    /// SIOCDIFPHYADDR (if_ipsec.c ipsec_delete_tunnel): the reqid stays.
+    pub fn prepare_delete_tunnel(&self, t: &dyn TablesRead, h: IfHandle) -> Result<Tx> {
+        let s = self.get(h)?;
+        match (s.tunnel, s.reqid) {
+            (Some(_), Some(r)) => self.retunnel(t, s, None, r, None),
+            _ => Ok(Tx::nothing(Transition::ClearOnly, h)),
+        }
+    }
+
+    /// IPSECSREQID (if_ipsec.c ipsec_set_reqid): the value already set is
+    /// a no-op, another interface's value EEXIST, 0 keeps a set reqid or
+    /// allocates one; with a tunnel the policies are rebuilt.
+    pub fn prepare_set_reqid(
+        &self,
+        t: &dyn TablesRead,
+        h: IfHandle,
+        value: u32,
+        hint: Option<u32>,
+    ) -> Result<Tx> {
+        let s = self.get(h)?;
+        let (new, auto) = match (Reqid::new(value), s.reqid) {
+            (None, Some(_)) => return Ok(Tx::nothing(Transition::Nothing, h)),
+            (Some(v), Some(cur)) if v == cur => return Ok(Tx::nothing(Transition::Nothing, h)),
+            (None, None) => {
+                let r = self.reqids.pick_auto(hint)?;
+                (r, Some(r))
+            }
+            (Some(v), _) => {
+                self.reqids.check_free(v, h)?;
+                (v, None)
+            }
+        };
+        let mut tx = match s.tunnel {
+            Some(tun) => self.retunnel(t, s, Some(tun), new, Some(new))?,
+            None => {
+                let mut next = s;
+                next.reqid = Some(new);
+                let mut tx = Tx::nothing(Transition::ReqidOnly, h);
+                tx.ifaces = Some(prepare(&self.ifaces, &[MapOp::Insert(h, next)])?);
+                tx.reqids = Some(self.reqids.prepare(s.reqid, Some(new), h)?);
+                tx.next = Some(next);
+                tx
+            }
+        };
+        tx.auto_reqid = auto;
+        Ok(tx)
+    }
+
+    /// Interface destroy (if_ipsec.c ipsec_clone_destroy): tunnel, reqid
+    /// and unit are released.
+    pub fn prepare_destroy(&self, t: &dyn TablesRead, h: IfHandle) -> Result<Tx> {
+        let s = self.get(h)?;
+        let mut tx = match (s.tunnel, s.reqid) {
+            (Some(_), Some(r)) => {
+                let mut tx = self.build(t, s, None, r, None, true)?;
+                tx.kind = Transition::Destroy;
+                tx
+            }
+            _ => {
+                let mut tx = Tx::nothing(Transition::DestroyIdle, h);
+                tx.ifaces = Some(prepare(&self.ifaces, &[MapOp::Remove(h)])?);
+                tx.reqids = Some(self.reqids.prepare(s.reqid, None, h)?);
+                tx
+            }
+        };
+        tx.next = None;
+        tx.unit_release = Some(s.unit);
+        Ok(tx)
+    }
+
+    fn retunnel(
+        &self,
+        t: &dyn TablesRead,
+        s: IfState,
+        tunnel: Option<Tunnel>,
+        reqid: Reqid,
+        claim: Option<Reqid>,
+    ) -> Result<Tx> {
+        self.build(t, s, tunnel, reqid, claim, false)
+    }
+
+    /// Policies, table pieces and records for `s` moving to `tunnel` with
+    /// `reqid` (claimed newly if `claim`); `destroy` also drops `s`.
+    fn build(
+        &self,
+        t: &dyn TablesRead,
+        s: IfState,
+        tunnel: Option<Tunnel>,
+        reqid: Reqid,
+        claim: Option<Reqid>,
+        destroy: bool,
+    ) -> Result<Tx> {
+        let h = s.handle;
+        let mut next = s;
+        next.reqid = Some(reqid);
+        next.tunnel = tunnel;
+        next.policies = tunnel.map(|tun| self.template.instantiate(&tun, reqid, s.ifindex));
+        let kind = match (s.tunnel, tunnel) {
+            (None, Some(_)) => Transition::SetTunnel,
+            (Some(_), Some(_)) => Transition::ChangeTunnel,
+            _ => Transition::DeleteTunnel,
+        };
+
+        let mut src = SrcOps::default();
+        let (old_src, new_src) = (s.tunnel.map(|x| x.src()), tunnel.map(|x| x.src()));
+        if old_src != new_src {
+            if let (Some(a), Some(i)) = (old_src, s.src_ordinal) {
+                src.remove(t.src_count(), t.src_member(), a, i)?;
+            }
+            next.src_ordinal = match new_src {
+                Some(a) => Some(src.add(t.src_count(), a, h)?),
+                None => None,
+            };
+        }
+        let tables = TablesUpdate {
+            demux: Some(prepare(t.demux(), &demux_ops(&s, tunnel, reqid)?)?),
+            src_member: maybe_prepare(t.src_member(), &src.members)?,
+            src_count: maybe_prepare(t.src_count(), &src.counts)?,
+        };
+
+        let mut io = IfaceOps::new()?;
+        io.ops.push(match destroy {
+            true => MapOp::Remove(h),
+            false => MapOp::Insert(h, next),
+        });
+        if let Some((mh, mi)) = src.moved {
+            let mut ms = self.get(mh)?;
+            ms.src_ordinal = Some(mi);
+            io.ops.push(MapOp::Insert(mh, ms));
+        }
+        let release = match destroy || claim.is_some() {
+            true => s.reqid,
+            false => None,
+        };
+        let reqids = match release.is_some() || claim.is_some() {
+            true => Some(self.reqids.prepare(release, claim, h)?),
+            false => None,
+        };
+        Ok(Tx {
+            kind,
+            handle: h,
+            old_policies: s.policies,
+            next: Some(next),
+            tables,
+            ifaces: Some(prepare(&self.ifaces, &io.ops)?),
+            reqids,
+            auto_reqid: None,
+            unit_release: None,
+        })
+    }
+
+    /// Writer bookkeeping once the plan ran (infallible: everything was
+    /// allocated by the prepare).  On a failed step drop the Tx instead.
+    pub fn finish(&mut self, tx: Tx) {
+        if let Some(p) = tx.ifaces {
+            self.ifaces.commit(p);
+        }
+        if let Some(p) = tx.reqids {
+            self.reqids.commit(p, tx.auto_reqid);
+        }
+        if let Some(u) = tx.unit_release {
+            self.units.release(u);
+        }
+    }
+}
+
+/// Demux changes: map the (new) reqid to the tunnel, drop the old key.
+fn demux_ops(
+    s: &IfState,
+    tunnel: Option<Tunnel>,
+    reqid: Reqid,
+) -> Result<Vec<MapOp<u32, DemuxEntry>>> {
+    let mut ops = Vec::new();
+    ops.try_reserve_exact(2)?;
+    if let Some(tun) = tunnel {
+        let e = DemuxEntry {
+            handle: s.handle,
+            sa_src: tun.dst(),
+            sa_dst: tun.src(),
+        };
+        ops.push(MapOp::Insert(reqid.get(), e));
+    }
+    if let (Some(_), Some(old)) = (s.tunnel, s.reqid) {
+        if old != reqid || tunnel.is_none() {
+            ops.push(MapOp::Remove(old.get()));
+        }
+    }
+    Ok(ops)
+}
+
+fn maybe_prepare<K, V>(
+    slots: &dyn crate::tables::MapSlots<K, V>,
+    ops: &[MapOp<K, V>],
+) -> Result<Option<Prepared<K, V>>>
+where
+    K: crate::tables::hash::TableKey,
+    V: Clone,
+{
+    match ops.is_empty() {
+        true => Ok(None),
+        false => prepare(slots, ops).map(Some),
+    }
+}
