@@ -40,6 +40,23 @@
 //!   caller (`ipsec_run_hhooks`, sys/netipsec/ipsec.c, in ipsec.ko) runs
 //!   only `V_ipsec_hhh_in[idx]` of curvnet and returns `EACCES` if the hook
 //!   set `*ctx->mp = NULL` (packet consumed).
+//!
+//! # Where the IPsec input hooks run (sys/netipsec/ipsec_input.c, ipsec.ko)
+//! `ipsec4_common_input_cb` / `ipsec6_common_input_cb` run after ESP
+//! decryption with curvnet = the SA's vnet (xform_esp.c `CURVNET_SET(
+//! xd->vnet)`) and enter the net epoch before the hooks.  They run the IN
+//! hooks twice: `IPSEC_ENC_BEFORE` with `ctx.af` = outer family, then, once
+//! the inner protocol is known, `IPSEC_ENC_AFTER` with `ctx.af` = the
+//! INNER family (`AF_INET` for IPPROTO_IPIP, `AF_INET6` for IPPROTO_IPV6),
+//! so the AFTER hook runs on `V_ipsec_hhh_in[<inner family index>]`: a
+//! v4-in-v6 packet reaches the INET head.  After the AFTER hooks, tunnel-
+//! mode packets go to ipsec.ko's own `ipsec_if_input` (C if_ipsec: returns
+//! 0 untouched when no stock ipsecN has that reqid and outer addresses),
+//! then `netisr_queue_src`.  A hook that consumes the packet sets
+//! `*ctx.mp = NULL`: `ipsec_run_hhooks` returns `EACCES`, the caller takes
+//! its `bad` path (exits the epoch, drops its SA reference, frees nothing
+//! since `m` is NULL) and returns the error.  A hook that leaves the mbuf
+//! lets it continue to netisr with whatever `rcvif`/flags/FIB it set.
 
 use core::ffi::{c_int, c_void};
 use core::marker::{PhantomData, PhantomPinned};
