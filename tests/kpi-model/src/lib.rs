@@ -1,1 +1,37 @@
-//! Host model of the FreeBSD KPIs that if_ipsec.ko calls.
+//! Host model of the FreeBSD 14.2 KPIs that if_ipsec.ko calls.
+//!
+//! Every kernel/ipsec.ko symbol the module imports is defined here as a
+//! `#[no_mangle] extern "C"` item behaving as the cited FreeBSD function
+//! does (FreeBSD 14.2, commit b66633d79ade), plus the checks an INVARIANTS +
+//! WITNESS kernel would make.  A broken contract is never a panic inside an
+//! `extern "C"` function (that would abort the test binary): it is recorded
+//! as a [`Violation`] that the test reads or that [`Model::assert_clean`]
+//! reports.
+//!
+//! State is global (the module's code runs on several threads in the
+//! concurrency scenarios) and reset by [`Model::start`], which also
+//! serialises the tests of one binary.
+#![allow(non_upper_case_globals, clippy::missing_safety_doc)]
+
+pub mod check;
+pub mod epoch;
+pub mod ipsec;
+pub mod malloc;
+pub mod mbuf;
+pub mod state;
+pub mod sx;
+pub mod thread;
+
+pub use check::{Violation, ViolationKind};
+pub use state::Model;
+
+/// Reset the parts that keep their own tables (called by Model::start).
+fn reset_parts() {
+    mbuf::reset();
+    ipsec::reset();
+}
+
+/// Leak checks of the parts, run by Model::problems.
+fn leak_checks() -> Vec<fn() -> Vec<Violation>> {
+    vec![mbuf::leaks, ipsec::leaks]
+}

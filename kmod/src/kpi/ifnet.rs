@@ -1,0 +1,458 @@
+//! Network interfaces through the IfAPI accessors (never struct ifnet
+//! fields): a borrowed view [`Ifnet`] for any interface, an owner
+//! [`IfnetOwner`] for the interfaces this module creates (ifnet + softc),
+//! and the typed trampolines the kernel calls (if_ioctl, if_transmit,
+//! if_output, if_qflush).
+//!
+//! Lifetimes (FreeBSD 14.2 sys/net/if.c, b66633d79ade): if_free(9) defers
+//! the actual free through NET_EPOCH_CALL and reference counts, so an ifnet
+//! stays readable inside an epoch section and while ioctl(2) holds its
+//! reference.  The softc is ours: it is published with if_setsoftc, cleared
+//! under the configuration lock at destroy, and freed after an epoch wait,
+//! as C's ipsec_clone_destroy does.
+use super::epoch::{epoch_wait, net_epoch_nested, InEpoch, Sleepable};
+use super::mbuf::Mbuf;
+use super::sx::ConfigGuard;
+use super::thread::UserAddr;
+use alloc::boxed::Box;
+use bitflags::bitflags;
+use core::ffi::{c_char, c_int, c_ulong, c_void, CStr};
+use core::marker::PhantomData;
+use sys_bindings::ifnet as k;
+use sys_bindings::ifnet::{ifnet, if_t};
+use sys_bindings::mbuf::mbuf;
+
+bitflags! {
+    /// `if_flags` (sys/net/if.h IFF_*).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct IfFlags: c_int {
+        const UP = k::IFF_UP;
+        const BROADCAST = k::IFF_BROADCAST;
+        const DEBUG = k::IFF_DEBUG;
+        const LOOPBACK = k::IFF_LOOPBACK;
+        const POINTOPOINT = k::IFF_POINTOPOINT;
+        const NOARP = k::IFF_NOARP;
+        const PROMISC = k::IFF_PROMISC;
+        const ALLMULTI = k::IFF_ALLMULTI;
+        const SIMPLEX = k::IFF_SIMPLEX;
+        const LINK0 = k::IFF_LINK0;
+        const LINK1 = k::IFF_LINK1;
+        const LINK2 = k::IFF_LINK2;
+        const MULTICAST = k::IFF_MULTICAST;
+        const MONITOR = k::IFF_MONITOR;
+        const DYING = k::IFF_DYING;
+        const _ = !0;
+    }
+
+    /// `if_drv_flags` (IFF_DRV_*).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct DrvFlags: c_int {
+        const RUNNING = k::IFF_DRV_RUNNING;
+        const OACTIVE = k::IFF_DRV_OACTIVE;
+        const _ = !0;
+    }
+}
+
+/// Interface counters (`ift_counter`, sys/net/if.h).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum Counter {
+    IPackets = k::IFCOUNTER_IPACKETS,
+    IErrors = k::IFCOUNTER_IERRORS,
+    OPackets = k::IFCOUNTER_OPACKETS,
+    OErrors = k::IFCOUNTER_OERRORS,
+    IBytes = k::IFCOUNTER_IBYTES,
+    OBytes = k::IFCOUNTER_OBYTES,
+    IQDrops = k::IFCOUNTER_IQDROPS,
+    OQDrops = k::IFCOUNTER_OQDROPS,
+    NoProto = k::IFCOUNTER_NOPROTO,
+}
+
+/// Any network interface, borrowed (`&Ifnet` is an `if_t`).
+#[repr(transparent)]
+pub struct Ifnet(ifnet);
+
+impl Ifnet {
+    /// View a kernel `if_t`.
+    ///
+    /// # Safety
+    /// `p` must be a valid ifnet for `'a` (inside an epoch section, or
+    /// referenced, or created by us and not yet freed).
+    pub unsafe fn from_ptr<'a>(p: if_t) -> &'a Ifnet {
+        // SAFETY: repr(transparent) over the opaque ifnet; caller: valid.
+        unsafe { &*(p as *const Ifnet) }
+    }
+
+    /// The `if_t`.
+    pub fn as_ptr(&self) -> if_t {
+        core::ptr::from_ref(self).cast_mut().cast()
+    }
+
+    /// if_getflags.
+    pub fn flags(&self) -> IfFlags {
+        // SAFETY: valid ifnet (type invariant); an accessor.
+        IfFlags::from_bits_retain(unsafe { k::if_getflags(self.as_ptr()) })
+    }
+
+    /// if_setflagbits(set, clear).
+    pub fn set_flag_bits(&self, set: IfFlags, clear: IfFlags) {
+        // SAFETY: valid ifnet; an accessor.
+        unsafe { k::if_setflagbits(self.as_ptr(), set.bits(), clear.bits()) };
+    }
+
+    /// if_getdrvflags.
+    pub fn drv_flags(&self) -> DrvFlags {
+        // SAFETY: valid ifnet; an accessor.
+        DrvFlags::from_bits_retain(unsafe { k::if_getdrvflags(self.as_ptr()) })
+    }
+
+    /// if_setdrvflagbits(set, clear).
+    pub fn set_drv_flag_bits(&self, set: DrvFlags, clear: DrvFlags) {
+        // SAFETY: valid ifnet; an accessor.
+        unsafe { k::if_setdrvflagbits(self.as_ptr(), set.bits(), clear.bits()) };
+    }
+
+    /// IFF_DRV_RUNNING on or off.
+    pub fn set_running(&self, on: bool) {
+        if on {
+            self.set_drv_flag_bits(DrvFlags::RUNNING, DrvFlags::empty());
+        } else {
+            self.set_drv_flag_bits(DrvFlags::empty(), DrvFlags::RUNNING);
+        }
+    }
+
+    /// if_getmtu.
+    pub fn mtu(&self) -> u32 {
+        // SAFETY: valid ifnet; an accessor.
+        u32::try_from(unsafe { k::if_getmtu(self.as_ptr()) }).unwrap_or(0)
+    }
+
+    /// if_setmtu.
+    pub fn set_mtu(&self, mtu: u32) {
+        let mtu = c_int::try_from(mtu).unwrap_or(c_int::MAX);
+        // SAFETY: valid ifnet; an accessor.
+        unsafe { k::if_setmtu(self.as_ptr(), mtu) };
+    }
+
+    /// if_getindex (what `setkey -DP` shows as the policy priority).
+    pub fn index(&self) -> u32 {
+        // SAFETY: valid ifnet; an accessor.
+        u32::try_from(unsafe { k::if_getindex(self.as_ptr()) }).unwrap_or(0)
+    }
+
+    /// if_getfib.
+    pub fn fib(&self) -> u32 {
+        // SAFETY: valid ifnet; an accessor.
+        unsafe { k::if_getfib(self.as_ptr()) }
+    }
+
+    /// if_getdunit.
+    pub fn dunit(&self) -> i32 {
+        // SAFETY: valid ifnet; an accessor.
+        unsafe { k::if_getdunit(self.as_ptr()) }
+    }
+
+    /// if_name: `if_xname` ("ipsec0").
+    pub fn name(&self) -> &CStr {
+        // SAFETY: valid ifnet; if_xname is a NUL-terminated array inside
+        // the ifnet, living as long as it.
+        unsafe { CStr::from_ptr(k::if_name(self.as_ptr())) }
+    }
+
+    /// if_getdname: the driver (cloner) name.
+    pub fn dname(&self) -> &CStr {
+        // SAFETY: valid ifnet; if_dname points at the cloner's name, which
+        // outlives its interfaces.
+        unsafe { CStr::from_ptr(k::if_getdname(self.as_ptr())) }
+    }
+
+    /// if_getvnet, as an opaque address (compare / CURVNET_SET).
+    pub fn vnet_addr(&self) -> usize {
+        // SAFETY: valid ifnet; an accessor.
+        unsafe { k::if_getvnet(self.as_ptr()) as usize }
+    }
+
+    /// if_inc_counter (lock-free, per CPU).
+    pub fn inc_counter(&self, c: Counter, n: u64) {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        // SAFETY: valid ifnet; counter_u64_add is safe anywhere.
+        unsafe { k::if_inc_counter(self.as_ptr(), c as k::ift_counter, n) };
+    }
+}
+
+/// What the kernel calls on one of our interfaces.  `Softc` is the
+/// per-interface state the handler gets back.
+pub trait IfHandler: 'static {
+    /// Per-interface state (published to packet-path readers).
+    type Softc: Send + Sync + 'static;
+
+    /// if_ioctl (sleepable context).  Ok = 0.
+    fn ioctl(ifp: OurIfnet<'_, Self::Softc>, cmd: c_ulong, data: IoctlData, s: &mut Sleepable) -> Result<(), c_int>;
+
+    /// if_transmit (and if_output), inside the net epoch.  The mbuf is
+    /// ours: hand it on or drop it.
+    fn transmit(ifp: OurIfnet<'_, Self::Softc>, m: Mbuf, e: &InEpoch) -> Result<(), c_int>;
+}
+
+/// One of our interfaces, as the trampolines see it: its softc is an
+/// `S`.
+pub struct OurIfnet<'a, S> {
+    ifp: &'a Ifnet,
+    _s: PhantomData<&'a S>,
+}
+
+impl<S> Clone for OurIfnet<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<S> Copy for OurIfnet<'_, S> {}
+
+impl<'a, S> core::ops::Deref for OurIfnet<'a, S> {
+    type Target = Ifnet;
+    fn deref(&self) -> &Ifnet {
+        self.ifp
+    }
+}
+
+impl<'a, S: Send + Sync + 'static> OurIfnet<'a, S> {
+    /// The softc, for a configuration-lock holder (None once destroyed).
+    pub fn softc_locked<'g>(&self, _: &'g ConfigGuard<'_>) -> Option<&'g S> {
+        self.softc_ptr().map(|p| {
+            // SAFETY: the softc is cleared and freed only by
+            // IfnetOwner::destroy, which needs the configuration lock
+            // (consumed) before it clears, so it lives while `'g` does.
+            unsafe { &*p }
+        })
+    }
+
+    /// The softc, inside the epoch (None once destroyed).
+    pub fn softc<'e>(&self, _: &'e InEpoch) -> Option<&'e S> {
+        self.softc_ptr().map(|p| {
+            // SAFETY: destroy frees the softc only after clearing it and an
+            // epoch wait, so a section that read it non-NULL keeps it.
+            unsafe { &*p }
+        })
+    }
+
+    fn softc_ptr(&self) -> Option<*const S> {
+        // SAFETY: valid ifnet; an accessor.
+        let p = unsafe { k::if_getsoftc(self.ifp.as_ptr()) };
+        (!p.is_null()).then_some(p.cast_const().cast::<S>())
+    }
+}
+
+/// The `data` argument of if_ioctl: a kernel buffer of IOCPARM_LEN(cmd)
+/// bytes (ioctl(2) copied it in, sys/kern/sys_generic.c kern_ioctl).
+pub struct IoctlData {
+    ptr: *mut c_char,
+    len: usize,
+}
+
+/// IOCPARM_LEN(cmd) (sys/sys/ioccom.h): `(cmd >> 16) & IOCPARM_MASK`.
+pub const fn iocparm_len(cmd: c_ulong) -> usize {
+    ((cmd >> 16) & 0x1fff) as usize
+}
+
+impl IoctlData {
+    /// The buffer (empty for a NULL data pointer).
+    pub fn bytes(&self) -> &[u8] {
+        if self.ptr.is_null() {
+            return &[];
+        }
+        // SAFETY: the kernel passes a buffer of IOCPARM_LEN(cmd) bytes,
+        // exclusively ours for the call.
+        unsafe { core::slice::from_raw_parts(self.ptr.cast::<u8>(), self.len) }
+    }
+
+    /// The buffer, writable (results of SIOCG* go back through it).
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        if self.ptr.is_null() {
+            return &mut [];
+        }
+        // SAFETY: as `bytes`; `&mut self` makes the access exclusive.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.cast::<u8>(), self.len) }
+    }
+
+    /// ifr_data_get_ptr(ifr): the user pointer in a `struct ifreq`.
+    pub fn ifr_data(&self) -> UserAddr {
+        if self.ptr.is_null() || self.len < 24 {
+            return UserAddr(0);
+        }
+        // SAFETY: data is a struct ifreq (checked size >= 24).
+        UserAddr(unsafe { k::ifr_data_get_ptr(self.ptr.cast::<c_void>()) } as usize)
+    }
+}
+
+unsafe extern "C" fn ioctl_tramp<H: IfHandler>(ifp: if_t, cmd: c_ulong, data: *mut c_char) -> c_int {
+    // SAFETY: the kernel calls if_ioctl with a referenced ifnet, in a
+    // sleepable context, on interfaces we installed this on (softc = S).
+    let ifp = OurIfnet { ifp: unsafe { Ifnet::from_ptr(ifp) }, _s: PhantomData };
+    let Some(mut s) = Sleepable::here() else {
+        return sys_bindings::errno::EDEADLK;
+    };
+    let data = IoctlData { ptr: data, len: iocparm_len(cmd) };
+    match H::ioctl(ifp, cmd, data, &mut s) {
+        Ok(()) => 0,
+        Err(e) => e,
+    }
+}
+
+unsafe extern "C" fn transmit_tramp<H: IfHandler>(ifp: if_t, m: *mut mbuf) -> c_int {
+    // SAFETY: if_transmit is called with a valid ifnet and an owned chain.
+    let ifp = OurIfnet { ifp: unsafe { Ifnet::from_ptr(ifp) }, _s: PhantomData };
+    // SAFETY: the chain is handed to us.
+    let Some(m) = (unsafe { Mbuf::from_raw(m) }) else {
+        return sys_bindings::errno::EINVAL;
+    };
+    net_epoch_nested(|e| match H::transmit(ifp, m, e) {
+        Ok(()) => 0,
+        Err(err) => err,
+    })
+}
+
+unsafe extern "C" fn output_tramp<H: IfHandler>(
+    ifp: if_t,
+    m: *mut mbuf,
+    _dst: *const sys_bindings::net::sockaddr,
+    _ro: *mut k::route,
+) -> c_int {
+    // C's ipsec_output: `return (ifp->if_transmit(ifp, m));`.
+    // SAFETY: same contract as if_transmit.
+    unsafe { transmit_tramp::<H>(ifp, m) }
+}
+
+unsafe extern "C" fn qflush_tramp(_ifp: if_t) {}
+
+/// An interface we created: owns the ifnet and its softc.
+pub struct IfnetOwner<S: Send + Sync + 'static> {
+    ifp: if_t,
+    softc: *mut S,
+    attached: bool,
+}
+
+// SAFETY: ownership of an ifnet and a Send + Sync softc may move between
+// threads (create and destroy run on different ones).
+unsafe impl<S: Send + Sync + 'static> Send for IfnetOwner<S> {}
+
+impl<S: Send + Sync + 'static> core::ops::Deref for IfnetOwner<S> {
+    type Target = Ifnet;
+    fn deref(&self) -> &Ifnet {
+        // SAFETY: we own a valid ifnet until destroy/drop.
+        unsafe { Ifnet::from_ptr(self.ifp) }
+    }
+}
+
+impl<S: Send + Sync + 'static> IfnetOwner<S> {
+    /// if_alloc(type) + if_initname(dname, unit) + the handler's callbacks
+    /// + if_setsoftc(softc).  Not attached yet.  if_alloc is M_WAITOK
+    /// (never fails in 14.2), hence the token.
+    pub fn new<H: IfHandler<Softc = S>>(
+        _: &mut Sleepable,
+        ty: u8,
+        dname: &'static CStr,
+        unit: i32,
+        softc: Box<S>,
+    ) -> Result<Self, c_int> {
+        // SAFETY: if_alloc(9) returns a fresh ifnet (M_WAITOK).
+        let ifp = unsafe { k::if_alloc(ty) };
+        if ifp.is_null() {
+            return Err(sys_bindings::errno::ENOMEM);
+        }
+        let softc = Box::into_raw(softc);
+        // SAFETY: fresh, unattached ifnet we own; dname is 'static (the
+        // kernel keeps the pointer as if_dname); trampolines match S.
+        unsafe {
+            k::if_initname(ifp, dname.as_ptr(), unit);
+            k::if_setioctlfn(ifp, Some(ioctl_tramp::<H>));
+            k::if_settransmitfn(ifp, Some(transmit_tramp::<H>));
+            k::if_setoutputfn(ifp, Some(output_tramp::<H>));
+            k::if_setqflushfn(ifp, Some(qflush_tramp));
+            k::if_setsoftc(ifp, softc.cast());
+        }
+        Ok(Self { ifp, softc, attached: false })
+    }
+
+    /// The softc (we own it).
+    pub fn softc(&self) -> &S {
+        // SAFETY: owned, valid until destroy.
+        unsafe { &*self.softc }
+    }
+
+    /// As the trampolines see it.
+    pub fn ours(&self) -> OurIfnet<'_, S> {
+        OurIfnet { ifp: self, _s: PhantomData }
+    }
+
+    /// if_attach(9): visible to the system from now on.  Sleeps.
+    pub fn attach(&mut self, _: &mut Sleepable) {
+        if self.attached {
+            return;
+        }
+        // SAFETY: owned, initialised ifnet, attached once.
+        unsafe { k::if_attach(self.ifp) };
+        self.attached = true;
+    }
+
+    /// Hand ownership to the kernel (the cloner keeps the ifnet in its
+    /// list); get it back with [`IfnetOwner::from_raw`] in destroy.
+    pub fn into_raw(self) -> if_t {
+        let p = self.ifp;
+        core::mem::forget(self);
+        p
+    }
+
+    /// Take back an interface created by [`IfnetOwner::new`] with softc `S`.
+    ///
+    /// # Safety
+    /// `ifp` must come from `into_raw` of an `IfnetOwner<S>` and be taken
+    /// back once (the cloner calls destroy once per interface).
+    pub unsafe fn from_raw(ifp: if_t) -> Option<Self> {
+        // SAFETY: caller: ours, valid.
+        let softc = unsafe { k::if_getsoftc(ifp) }.cast::<S>();
+        (!softc.is_null()).then_some(Self { ifp, softc, attached: true })
+    }
+
+    /// Destroy as C's ipsec_clone_destroy: bpfdetach and if_detach if
+    /// attached (bpfdetach of an interface without bpf is a no-op), clear
+    /// the softc under the lock, unlock, wait for the epoch, if_free, give
+    /// the softc back.
+    pub fn destroy(self, g: ConfigGuard<'static>, s: &mut Sleepable) -> Box<S> {
+        let (ifp, softc, attached) = (self.ifp, self.softc, self.attached);
+        core::mem::forget(self);
+        // SAFETY: we own the ifnet; detach/free are called once, in the
+        // kernel's order; readers see the softc until the epoch wait.
+        unsafe {
+            if attached {
+                super::bpf::detach_raw(ifp);
+                k::if_detach(ifp);
+            }
+            k::if_setsoftc(ifp, core::ptr::null_mut());
+        }
+        drop(g);
+        epoch_wait(s);
+        // SAFETY: detached and unpublished; if_free defers the memory.
+        unsafe { k::if_free(ifp) };
+        // SAFETY: from Box::into_raw in `new`; no reader can see it now.
+        unsafe { Box::from_raw(softc) }
+    }
+}
+
+impl<S: Send + Sync + 'static> Drop for IfnetOwner<S> {
+    /// Error paths of create: detach if attached, free both.  (Attached
+    /// interfaces normally leave through destroy, which waits for readers;
+    /// here nothing was published to the packet path yet.)
+    fn drop(&mut self) {
+        // SAFETY: we own both; the softc was never handed to readers other
+        // than through this ifnet, which is detached first.
+        unsafe {
+            if self.attached {
+                super::bpf::detach_raw(self.ifp);
+                k::if_detach(self.ifp);
+            }
+            k::if_setsoftc(self.ifp, core::ptr::null_mut());
+            k::if_free(self.ifp);
+            drop(Box::from_raw(self.softc));
+        }
+    }
+}

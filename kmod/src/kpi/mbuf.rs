@@ -1,0 +1,137 @@
+//! Owned mbuf chains.
+//!
+//! FreeBSD 14.2 sys/sys/mbuf.h, sys/kern/kern_mbuf.c (b66633d79ade): an
+//! mbuf chain has exactly one owner; the owner frees it with m_freem(9) or
+//! hands it to a function that consumes it (if_input, netisr, ipsec4_
+//! process_packet ...).  [`Mbuf`] is that owner: it frees on drop unless
+//! handed on with [`Mbuf::into_raw`].
+use super::ifnet::Ifnet;
+use core::ptr::NonNull;
+use sys_bindings::mbuf::{m_freem, m_tag_locate, mbuf, MTAG_ABI_COMPAT, M_PKTHDR, M_PROTOFLAGS};
+
+/// An owned mbuf chain with a packet header.
+pub struct Mbuf {
+    m: NonNull<mbuf>,
+}
+
+// SAFETY: an mbuf chain is owned by one thread at a time and may be passed
+// between threads (netisr queues do exactly that).
+unsafe impl Send for Mbuf {}
+
+impl Mbuf {
+    /// Take ownership of a chain the kernel handed us.  `None` for NULL or
+    /// for an mbuf without a packet header (freed: it is not a packet).
+    ///
+    /// # Safety
+    /// `m` must be NULL or a valid mbuf chain that the caller owns and no
+    /// longer uses.
+    pub unsafe fn from_raw(m: *mut mbuf) -> Option<Mbuf> {
+        let m = NonNull::new(m)?;
+        // SAFETY: caller: valid mbuf.
+        if unsafe { m.as_ref() }.m_flags() & M_PKTHDR == 0 {
+            // SAFETY: we own it and it is not usable as a packet.
+            unsafe { m_freem(m.as_ptr()) };
+            return None;
+        }
+        Some(Mbuf { m })
+    }
+
+    /// Give up ownership to a KPI that consumes the chain.
+    pub fn into_raw(self) -> *mut mbuf {
+        let p = self.m.as_ptr();
+        core::mem::forget(self);
+        p
+    }
+
+    fn hdr(&self) -> &mbuf {
+        // SAFETY: we own a valid mbuf for our whole life.
+        unsafe { self.m.as_ref() }
+    }
+
+    fn hdr_mut(&mut self) -> &mut mbuf {
+        // SAFETY: as `hdr`, and `&mut self` makes the access exclusive.
+        unsafe { self.m.as_mut() }
+    }
+
+    /// m_pkthdr.len: total packet length (0 if negative, never in practice).
+    pub fn pkt_len(&self) -> u32 {
+        u32::try_from(self.hdr().m_pkthdr.len).unwrap_or(0)
+    }
+
+    /// The first data byte of the packet (the IP version nibble lives
+    /// there), skipping empty leading mbufs; `None` for an empty packet.
+    pub fn first_byte(&self) -> Option<u8> {
+        let mut m: *const mbuf = self.m.as_ptr();
+        while !m.is_null() {
+            // SAFETY: every mbuf of an owned chain is valid.
+            let cur = unsafe { &*m };
+            if cur.m_len > 0 && !cur.m_data.is_null() {
+                // SAFETY: m_data points at m_len > 0 readable bytes.
+                return Some(unsafe { *cur.m_data.cast::<u8>() });
+            }
+            m = cur.m_next;
+        }
+        None
+    }
+
+    /// IP version from the first nibble (4 or 6 for IP), `None` if empty.
+    pub fn ip_version(&self) -> Option<u8> {
+        self.first_byte().map(|b| b >> 4)
+    }
+
+    /// m_pkthdr.rcvif = ifp (input path).
+    pub fn set_rcvif(&mut self, ifp: &Ifnet) {
+        self.hdr_mut().m_pkthdr.rcvif = ifp.as_ptr();
+    }
+
+    /// The receive interface pointer (for tests and comparisons only).
+    pub fn rcvif_addr(&self) -> usize {
+        self.hdr().m_pkthdr.rcvif as usize
+    }
+
+    /// M_SETFIB(m, fib) (mbuf.h; requires M_PKTHDR, which we ensure).
+    pub fn set_fib(&mut self, fib: u16) {
+        self.hdr_mut().m_pkthdr.fibnum = fib;
+    }
+
+    /// M_GETFIB(m).
+    pub fn fib(&self) -> u16 {
+        self.hdr().m_pkthdr.fibnum
+    }
+
+    /// m_clrprotoflags(m) (mbuf.h inline): clear M_PROTOFLAGS on every
+    /// mbuf of the chain.
+    pub fn clear_proto_flags(&mut self) {
+        let mut m = self.m.as_ptr();
+        while !m.is_null() {
+            // SAFETY: every mbuf of an owned chain is valid; exclusive
+            // through &mut self.
+            let cur = unsafe { &mut *m };
+            cur.set_m_flags(cur.m_flags() & !M_PROTOFLAGS);
+            m = cur.m_next;
+        }
+    }
+
+    /// m_tag_find(m, type, NULL) != NULL (mbuf.h inline over
+    /// m_tag_locate with MTAG_ABI_COMPAT).
+    pub fn has_tag(&self, ty: u16) -> bool {
+        if self.hdr().m_pkthdr.tags.is_null() {
+            return false;
+        }
+        // SAFETY: valid owned packet; m_tag_locate only reads the tag list.
+        !unsafe { m_tag_locate(self.m.as_ptr(), MTAG_ABI_COMPAT, ty, core::ptr::null_mut()) }.is_null()
+    }
+
+    /// The raw pointer, for KPIs that read the packet without consuming it
+    /// (bpf_mtap2).
+    pub fn as_ptr(&self) -> *mut mbuf {
+        self.m.as_ptr()
+    }
+}
+
+impl Drop for Mbuf {
+    fn drop(&mut self) {
+        // SAFETY: we own the chain and nobody uses it after us.
+        unsafe { m_freem(self.m.as_ptr()) };
+    }
+}
