@@ -81,6 +81,28 @@ const_assert_eq!(offset_of!(epoch_tracker, et_td), 16);
 const_assert_eq!(offset_of!(epoch_tracker, et_section), 24);
 const_assert_eq!(offset_of!(epoch_tracker, et_old_priority), 28);
 
+impl epoch_tracker {
+    /// An all-zero tracker (what C's uninitialised stack tracker becomes
+    /// after `_epoch_enter_preempt` fills it; zero is the safe start).
+    pub const fn new() -> Self {
+        Self {
+            et_link: epoch_tracker_tailq_entry {
+                tqe_next: core::ptr::null_mut(),
+                tqe_prev: core::ptr::null_mut(),
+            },
+            et_td: core::ptr::null_mut(),
+            et_section: ck_epoch_section { bucket: 0 },
+            et_old_priority: 0,
+        }
+    }
+}
+
+impl Default for epoch_tracker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// `epoch_tracker_t`.
 pub type epoch_tracker_t = *mut epoch_tracker;
 

@@ -63,6 +63,28 @@ const_assert_eq!(size_of::<sx>(), 32);
 const_assert_eq!(offset_of!(sx, lock_object), 0);
 const_assert_eq!(offset_of!(sx, sx_lock), 24);
 
+impl sx {
+    /// An all-zero `struct sx`, as a C static is before `sx_init_flags`
+    /// (which requires zeroed memory unless `SX_NEW` is passed).
+    pub const fn new() -> Self {
+        Self {
+            lock_object: lock_object {
+                lo_name: core::ptr::null(),
+                lo_flags: 0,
+                lo_data: 0,
+                lo_witness: core::ptr::null_mut(),
+            },
+            sx_lock: 0,
+        }
+    }
+}
+
+impl Default for sx {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// `SX_LOCK_SHARED`.
 pub const SX_LOCK_SHARED: usize = 0x01;
 /// `SX_LOCK_SHARED_WAITERS`.
