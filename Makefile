@@ -93,3 +93,10 @@ endif
 clean:
 	rm -rf $(BUILDDIR)
 	$(CARGO) clean --target-dir $(TARGETDIR)
+
+# Boot a FreeBSD 14.x amd64 image under QEMU and run vm-test/guest/*.sh
+# against the module (vm-test/README.md). Without FREEBSD_IMAGE it skips.
+VMTEST_KO ?= $(if $(filter FreeBSD,$(UNAME_S)),$(CURDIR)/kmod/if_ipsec.ko,$(KO))
+.PHONY: vm-test
+vm-test: $(if $(FREEBSD_IMAGE),all)
+	vm-test/run --image "$(FREEBSD_IMAGE)" --ko "$(VMTEST_KO)" $(VMTEST_ARGS)

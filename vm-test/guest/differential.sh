@@ -1,0 +1,38 @@
+#!/bin/sh
+# Scenario "differential": the command script diff-commands.txt run against
+# our ipsecN must give the same output and exit status as against the stock
+# C if_ipsec (transcript recorded by stock-baseline, or recorded here first).
+# Differences listed in diff-allowed.txt (deliberate improvements documented
+# in README) are tolerated.
+# vmtest-timeout: 300
+. "$(dirname "$0")/lib.sh"
+ref=${VMTEST_ROOT}/diff-stock.txt
+if [ ! -f "$ref" ]; then
+	vt_require_stock
+	vt_two_jails && vt_diff_run > "$ref" 2>&1
+	vt_cleanup
+fi
+vt_require_ours
+vt_two_jails || { vt_fail jails "could not build the jails"; vt_done; exit 0; }
+vt_diff_run > "${VT_TMP}/diff-ours.txt" 2>&1
+vt_cleanup
+if diff -u "$ref" "${VT_TMP}/diff-ours.txt" > "${VT_TMP}/diff.txt"; then
+	vt_pass same "$(grep -c '^## [0-9]' "$ref") commands, identical output"
+else
+	cat "${VT_TMP}/diff.txt"
+	# Commands whose transcript differs, by number.
+	bad=$(awk '/^## [0-9]+:/ {n=$2} /^[-+][^-+]/ {print n}' "${VT_TMP}/diff.txt" |
+	    tr -d ':' | sort -un)
+	unexpected=""
+	for n in $bad; do
+		grep -qx "$n" "${VMTEST_ROOT}/guest/diff-allowed.txt" 2>/dev/null ||
+		    unexpected="$unexpected $n"
+	done
+	if [ -z "$unexpected" ]; then
+		vt_pass same "differences only where allowed:$bad"
+	else
+		vt_fail same "commands differ:$unexpected (see console)"
+	fi
+fi
+vt_unload_ours
+vt_done
