@@ -14,6 +14,7 @@
 #![allow(non_upper_case_globals, clippy::missing_safety_doc)]
 
 pub mod check;
+pub mod console;
 pub mod epoch;
 pub mod ipsec;
 pub mod malloc;
@@ -28,6 +29,7 @@ pub use state::Model;
 /// Reset the parts that keep their own tables (called by Model::start).
 fn reset_parts() {
     mbuf::reset();
+    console::reset();
     ipsec::reset();
 }
 

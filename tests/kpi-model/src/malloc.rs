@@ -217,24 +217,51 @@ fn type_name(mtp: *const c_void) -> String {
     untracked(|| unsafe { CStr::from_ptr(desc) }.to_string_lossy().into_owned())
 }
 
-/// malloc(9): sys/kern/kern_malloc.c `malloc`.
+/// malloc(9): sys/kern/kern_malloc.c `malloc`.  Host link name
+/// `kpi_model_malloc` (sys_bindings::kern::malloc): `malloc` is libc's.
 #[no_mangle]
-pub extern "C" fn malloc(size: usize, mtp: *const c_void, flags: c_int) -> *mut c_void {
+pub extern "C" fn kpi_model_malloc(size: usize, mtp: *const c_void, flags: c_int) -> *mut c_void {
     let name = type_name(mtp);
     kmalloc(size, &name, flags).map_or(std::ptr::null_mut(), |p| p.cast())
 }
 
-/// free(9): sys/kern/kern_malloc.c `free`.
+/// free(9): sys/kern/kern_malloc.c `free` (host name `kpi_model_free`).
 #[no_mangle]
-pub extern "C" fn free(p: *mut c_void, mtp: *const c_void) {
+pub extern "C" fn kpi_model_free(p: *mut c_void, mtp: *const c_void) {
     let name = type_name(mtp);
     kfree(p.cast(), &name);
 }
 
-/// zfree(9): free after zeroing; same accounting.
+/// realloc(9) (host name `kpi_model_realloc`): a new block, contents
+/// copied; on failure NULL and the old block stays allocated.
 #[no_mangle]
-pub extern "C" fn zfree(p: *mut c_void, mtp: *const c_void) {
-    free(p, mtp);
+pub extern "C" fn kpi_model_realloc(p: *mut c_void, size: usize, mtp: *const c_void, flags: c_int) -> *mut c_void {
+    let name = type_name(mtp);
+    let old = with_heap(|h| h.live.get(&(p as usize)).map(|b| b.size));
+    if !p.is_null() && old.is_none() {
+        violation(ViolationKind::Malloc, format!("realloc({p:p}, {name}): not allocated"));
+        return std::ptr::null_mut();
+    }
+    let Some(n) = kmalloc(size, &name, flags) else {
+        return std::ptr::null_mut();
+    };
+    if let Some(os) = old {
+        // SAFETY: both blocks are live and at least min(os, size) long.
+        unsafe { std::ptr::copy_nonoverlapping(p.cast::<u8>(), n, os.min(size)) };
+        kfree(p.cast(), &name);
+    }
+    n.cast()
+}
+
+/// malloc_aligned(9): `align` a power of two <= PAGE_SIZE.
+#[no_mangle]
+pub extern "C" fn malloc_aligned(size: usize, align: usize, mtp: *const c_void, flags: c_int) -> *mut c_void {
+    if !align.is_power_of_two() || align > 4096 {
+        violation(ViolationKind::BadArgument, format!("malloc_aligned: bad alignment {align}"));
+    }
+    // kmalloc aligns to size.next_power_of_two() (>= 16, <= 4096).
+    let name = type_name(mtp);
+    kmalloc(size.max(align), &name, flags).map_or(std::ptr::null_mut(), |p| p.cast())
 }
 
 /// malloc_init(9) (SYSINIT of MALLOC_DEFINE): nothing to set up here.

@@ -62,6 +62,16 @@ impl Model {
         assert!(p.is_empty(), "KPI model: {} problem(s):\n{:#?}", p.len(), p);
     }
 
+    /// The ifnet-scope SPD as `setkey -DP` shows it.
+    pub fn spd_ifnet(&self) -> Vec<crate::ipsec::SpView> {
+        crate::ipsec::spd_ifnet()
+    }
+
+    /// What IPsec output (ipsec4/6_process_packet) received; taken.
+    pub fn take_sent(&self) -> Vec<crate::ipsec::Sent> {
+        crate::ipsec::take_sent()
+    }
+
     /// Run `f` as module code: its Rust allocations are accounted as the
     /// kernel's M_IFIPSEC malloc(9) ones and can be made to fail.  The
     /// model does this itself around every callback into the module.

@@ -1,0 +1,251 @@
+//! Self-tests of the KPI model: it catches what an INVARIANTS/WITNESS
+//! kernel would (each test names the FreeBSD function whose check it
+//! mirrors).
+use kpi_model::{Model, ViolationKind as V};
+use std::ffi::c_void;
+use sys_bindings::ipsec::secpolicy;
+
+/// kern_mbuf.c m_freem: a second free of the same chain is caught.
+#[test]
+fn mbuf_double_free_is_caught() {
+    let m = Model::start();
+    let p = kpi_model::mbuf::packet(&[&[0x45, 0, 0, 20]]);
+    kpi_model::mbuf::m_freem(p);
+    m.assert_clean();
+    kpi_model::mbuf::m_freem(p);
+    assert!(m.took(V::MbufDoubleFree));
+}
+
+/// A packet neither freed nor handed on is a leak at the end of the test.
+#[test]
+fn mbuf_leak_is_caught() {
+    let m = Model::start();
+    let _p = kpi_model::mbuf::packet(&[&[0x60; 40]]);
+    assert!(m.problems().iter().any(|v| v.kind == V::MbufLeak));
+}
+
+/// A freed mbuf is poisoned (use after free reads 0xdeadc0de).
+#[test]
+fn freed_mbuf_is_poisoned() {
+    let _m = Model::start();
+    let p = kpi_model::mbuf::packet(&[&[1, 2, 3]]);
+    kpi_model::mbuf::m_freem(p);
+    // SAFETY: the model quarantines freed mbufs until the next reset.
+    let word = unsafe { *(p as *const u32) };
+    assert_eq!(word, 0xdeadc0de);
+}
+
+/// key.c key_freesp: one release too many is caught.
+#[test]
+fn policy_over_release_is_caught() {
+    let m = Model::start();
+    let mut sp = kpi_model::ipsec::key_newsp();
+    let keep = sp;
+    kpi_model::ipsec::key_freesp(&mut sp);
+    assert!(sp.is_null(), "key_freesp NULLs the pointer on the last release");
+    m.assert_clean();
+    let mut again = keep;
+    kpi_model::ipsec::key_freesp(&mut again);
+    assert!(m.took(V::RefcountUnderflow));
+}
+
+/// key.c: a reference never released is reported with its count.
+#[test]
+fn policy_unbalanced_refcount_is_caught() {
+    let m = Model::start();
+    let mut sp = kpi_model::ipsec::key_newsp();
+    kpi_model::ipsec::key_addref(sp);
+    kpi_model::ipsec::key_freesp(&mut sp);
+    let p = m.problems();
+    assert!(p.iter().any(|v| v.kind == V::RefcountLeak), "{p:?}");
+    let mut sp2 = sp;
+    kpi_model::ipsec::key_freesp(&mut sp2);
+    m.assert_clean();
+}
+
+/// key.c key_freesp after key_register_ifnet without key_unregister_ifnet:
+/// the SPD would keep a dangling pointer.
+#[test]
+fn policy_freed_while_registered_is_caught() {
+    let m = Model::start();
+    let mut sp: *mut secpolicy = kpi_model::ipsec::key_newsp();
+    // SAFETY: fresh policy.
+    unsafe { (*sp).spidx.dir = 2 };
+    assert_eq!(kpi_model::ipsec::key_register_ifnet(&mut sp, 1), 0);
+    assert_eq!(m.spd_ifnet().len(), 1);
+    kpi_model::ipsec::key_freesp(&mut sp);
+    assert!(m.took(V::RefcountUnderflow));
+}
+
+fn tracker() -> Box<[u64; 8]> {
+    Box::new([0; 8])
+}
+
+fn net_epoch() -> *const c_void {
+    kpi_model::epoch::net_epoch_preempt.0.cast()
+}
+
+/// subr_epoch.c epoch_exit_preempt with a tracker that was never entered.
+#[test]
+fn epoch_exit_without_enter_is_caught() {
+    let m = Model::start();
+    let mut et = tracker();
+    kpi_model::epoch::_epoch_exit_preempt(net_epoch(), et.as_mut_ptr().cast());
+    assert!(m.took(V::EpochUnbalanced));
+}
+
+/// A test (or path) ending inside an epoch section is reported.
+#[test]
+fn epoch_left_open_is_caught() {
+    let m = Model::start();
+    let mut et = tracker();
+    kpi_model::epoch::_epoch_enter_preempt(net_epoch(), et.as_mut_ptr().cast());
+    assert!(m.problems().iter().any(|v| v.kind == V::EpochUnbalanced));
+    kpi_model::epoch::_epoch_exit_preempt(net_epoch(), et.as_mut_ptr().cast());
+    m.assert_clean();
+}
+
+/// subr_epoch.c epoch_wait_preempt inside a section (would deadlock).
+#[test]
+fn epoch_wait_inside_epoch_is_caught() {
+    let m = Model::start();
+    let mut et = tracker();
+    kpi_model::epoch::_epoch_enter_preempt(net_epoch(), et.as_mut_ptr().cast());
+    kpi_model::epoch::epoch_wait_preempt(net_epoch());
+    kpi_model::epoch::_epoch_exit_preempt(net_epoch(), et.as_mut_ptr().cast());
+    assert!(m.took(V::SleepInEpoch));
+    m.assert_clean();
+}
+
+/// kern_malloc.c malloc_dbg: M_WAITOK with sleeping prohibited.
+#[test]
+fn malloc_waitok_in_epoch_is_caught() {
+    let m = Model::start();
+    let mut et = tracker();
+    kpi_model::epoch::_epoch_enter_preempt(net_epoch(), et.as_mut_ptr().cast());
+    let p = kpi_model::malloc::kmalloc(64, "test", kpi_model::malloc::M_WAITOK);
+    kpi_model::epoch::_epoch_exit_preempt(net_epoch(), et.as_mut_ptr().cast());
+    assert!(m.took(V::SleepInEpoch));
+    kpi_model::malloc::kfree(p.unwrap_or(std::ptr::null_mut()), "test");
+    m.assert_clean();
+}
+
+/// kern_malloc.c: free with the wrong type, double free, and leaks per type.
+#[test]
+fn malloc_balance_per_type() {
+    let m = Model::start();
+    let p = kpi_model::malloc::kmalloc(8, "a", kpi_model::malloc::M_NOWAIT).unwrap_or(std::ptr::null_mut());
+    assert_eq!(m.malloc_in_use("a"), (1, 8));
+    assert!(m.problems().iter().any(|v| v.kind == V::Malloc));
+    kpi_model::malloc::kfree(p, "b");
+    assert!(m.took(V::Malloc));
+    kpi_model::malloc::kfree(p, "a");
+    assert!(m.took(V::Malloc));
+    m.assert_clean();
+}
+
+/// MALLOC_MAKE_FAILURES semantics: only M_NOWAIT fails; M_WAITOK never.
+#[test]
+fn fail_on_demand_only_hits_nowait() {
+    let m = Model::start();
+    m.fail_alloc_nth(1);
+    let a = kpi_model::malloc::kmalloc(8, "t", kpi_model::malloc::M_NOWAIT);
+    let w = kpi_model::malloc::kmalloc(8, "t", kpi_model::malloc::M_WAITOK);
+    let b = kpi_model::malloc::kmalloc(8, "t", kpi_model::malloc::M_NOWAIT);
+    let c = kpi_model::malloc::kmalloc(8, "t", kpi_model::malloc::M_NOWAIT);
+    assert!(a.is_some() && w.is_some() && b.is_none() && c.is_some());
+    assert_eq!(m.alloc_counts(), (3, 1, 1));
+    for p in [a, w, c].into_iter().flatten() {
+        kpi_model::malloc::kfree(p, "t");
+    }
+    m.assert_clean();
+}
+
+fn sx_new(name: &'static std::ffi::CStr) -> *mut c_void {
+    let p: *mut c_void = Box::into_raw(Box::new([0u64; 4])).cast();
+    kpi_model::sx::sx_init_flags(p, name.as_ptr(), 0);
+    p
+}
+
+/// kern_sx.c _sx_xlock: recursion on a non-recursive sx.
+#[test]
+fn sx_recursion_is_caught() {
+    let m = Model::start();
+    let sx = sx_new(c"t1");
+    kpi_model::sx::_sx_xlock(sx, 0, std::ptr::null(), 0);
+    kpi_model::sx::_sx_xlock(sx, 0, std::ptr::null(), 0);
+    assert!(m.took(V::LockMisuse));
+    kpi_model::sx::_sx_xunlock(sx, std::ptr::null(), 0);
+    kpi_model::sx::sx_destroy(sx);
+    m.assert_clean();
+}
+
+/// kern_sx.c _sx_xunlock by a thread that does not hold it.
+#[test]
+fn sx_unlock_by_non_owner_is_caught() {
+    let m = Model::start();
+    let sx = sx_new(c"t2") as usize;
+    kpi_model::sx::_sx_xlock(sx as *mut c_void, 0, std::ptr::null(), 0);
+    std::thread::spawn(move || kpi_model::sx::_sx_xunlock(sx as *mut c_void, std::ptr::null(), 0))
+        .join()
+        .ok();
+    assert!(m.took(V::LockMisuse));
+    kpi_model::sx::_sx_xunlock(sx as *mut c_void, std::ptr::null(), 0);
+    m.assert_clean();
+}
+
+/// kern_sx.c sx_destroy: "sx lock still held"; and a lock held at the end.
+#[test]
+fn sx_destroy_while_held_is_caught() {
+    let m = Model::start();
+    let sx = sx_new(c"t3");
+    kpi_model::sx::_sx_xlock(sx, 0, std::ptr::null(), 0);
+    assert!(m.problems().iter().any(|v| v.kind == V::LockMisuse));
+    kpi_model::sx::sx_destroy(sx);
+    assert!(m.took(V::LockMisuse));
+    kpi_model::sx::_sx_xunlock(sx, std::ptr::null(), 0);
+    kpi_model::sx::sx_destroy(sx);
+    m.assert_clean();
+}
+
+/// Sleeping on an sx inside the net epoch (THREAD_NO_SLEEPING).
+#[test]
+fn sx_lock_inside_epoch_is_caught() {
+    let m = Model::start();
+    let sx = sx_new(c"t4");
+    let mut et = tracker();
+    kpi_model::epoch::_epoch_enter_preempt(net_epoch(), et.as_mut_ptr().cast());
+    kpi_model::sx::_sx_xlock(sx, 0, std::ptr::null(), 0);
+    kpi_model::sx::_sx_xunlock(sx, std::ptr::null(), 0);
+    kpi_model::epoch::_epoch_exit_preempt(net_epoch(), et.as_mut_ptr().cast());
+    assert!(m.took(V::SleepInEpoch));
+    m.assert_clean();
+}
+
+/// ipsec_output.c: ipsec4_process_packet outside the net epoch.
+#[test]
+fn ipsec_output_outside_epoch_is_caught() {
+    let m = Model::start();
+    let p = kpi_model::mbuf::packet(&[&[0x45; 20]]);
+    let sp = kpi_model::ipsec::key_newsp();
+    kpi_model::ipsec::ipsec4_process_packet(p, sp, std::ptr::null_mut());
+    assert!(m.took(V::NotInEpoch));
+    m.assert_clean(); // both consumed
+}
+
+/// copyin(9) inside the epoch may fault and sleep.
+#[test]
+fn copyin_inside_epoch_is_caught() {
+    let m = Model::start();
+    let ua = m.user_alloc(&[1, 2, 3, 4]);
+    let mut buf = [0u8; 4];
+    let mut et = tracker();
+    kpi_model::epoch::_epoch_enter_preempt(net_epoch(), et.as_mut_ptr().cast());
+    let e = kpi_model::thread::copyin(ua as *const c_void, buf.as_mut_ptr().cast(), 4);
+    kpi_model::epoch::_epoch_exit_preempt(net_epoch(), et.as_mut_ptr().cast());
+    assert_eq!((e, buf), (0, [1, 2, 3, 4]));
+    assert!(m.took(V::SleepInEpoch));
+    let e = kpi_model::thread::copyin((ua + 4096) as *const c_void, buf.as_mut_ptr().cast(), 4);
+    assert_eq!(e, kpi_model::thread::EFAULT);
+    m.assert_clean();
+}
