@@ -1,0 +1,76 @@
+//! Symbol-table checks: what the kernel linker must resolve
+//! (sys/kern/link_elf_obj.c elf_obj_lookup) and what the module must not
+//! contain.
+
+use ko_check::symbols::{self, ALLOC_ERROR_NAMES, PANIC_NAMES};
+use ko_check::{repo_root, verdict, with_ko};
+
+fn allowlist() -> Result<std::collections::BTreeMap<String, symbols::Allowed>, String> {
+    let path = repo_root().join("kmod/link/undefined-symbols.txt");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    symbols::parse_allowlist(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The allowlist names, for each symbol, kernel or ipsec.ko, its header and
+/// defining file.
+#[test]
+fn allowlist_is_well_formed() -> Result<(), String> {
+    allowlist().map(|_| ())
+}
+
+/// mirrors elf_obj_lookup / linker_file_lookup_symbol: every undefined
+/// symbol must be exported by the kernel or a MODULE_DEPEND'ed module, so
+/// each must be in kmod/link/undefined-symbols.txt.
+#[test]
+fn undefined_symbols_are_allowlisted() -> Result<(), String> {
+    let allowed = allowlist()?;
+    with_ko(|f| {
+        let undefined = symbols::undefined(f);
+        eprintln!("undefined symbols: {undefined:?}");
+        let missing: Vec<String> = undefined
+            .into_iter()
+            .filter(|s| !allowed.contains_key(s))
+            .map(|s| format!("{s}: not in kmod/link/undefined-symbols.txt"))
+            .collect();
+        verdict("undefined symbols", missing)
+    })
+}
+
+/// mirrors kmod.mk EXPORT_SYMS=NO (kmod_syms.awk localizes every defined
+/// global); no common or weak-undefined symbols.
+#[test]
+fn all_definitions_are_local() -> Result<(), String> {
+    with_ko(|f| verdict("symbol binding", symbols::binding_violations(f)))
+}
+
+/// compiler_builtins' libm names (log, sqrt, ...) are not in the module: a
+/// call to the kernel's log(9) cannot have bound to libm's `log`.
+#[test]
+fn no_libm_definitions() -> Result<(), String> {
+    with_ko(|f| verdict("libm definitions", symbols::defined_libm(f)))
+}
+
+/// Kernel code allocates fallibly: no out-of-memory handler (reached only
+/// by infallible allocation, which would panic the kernel) is linked in.
+#[test]
+fn no_alloc_error_path() -> Result<(), String> {
+    with_ko(|f| {
+        verdict(
+            "alloc error path",
+            symbols::names_containing(f, ALLOC_ERROR_NAMES),
+        )
+    })
+}
+
+/// No panic path is left (bounds checks, unwrap, overflow, the panic
+/// handler itself), so the module never calls panic(9).
+#[test]
+fn no_panic_path() -> Result<(), String> {
+    with_ko(|f| {
+        let mut v = symbols::names_containing(f, PANIC_NAMES);
+        if symbols::undefined(f).iter().any(|s| s == "panic") {
+            v.push("panic: panic(9) is referenced".into());
+        }
+        verdict("panic paths", v)
+    })
+}
