@@ -169,20 +169,20 @@ impl Units {
     fn next_free(&self, from: u32) -> Option<u32> {
         let mut u = from;
         while u < DENSE_UNITS {
-            let (w, b) = split(u);
+            let w = (u / 64) as usize;
             let Some(x) = self.words.get(w) else {
                 return Some(u);
             };
-            if x & b == 0 {
-                return Some(u);
+            let free = !x & (u64::MAX << (u % 64));
+            if free != 0 {
+                return Some((w as u32) * 64 + free.trailing_zeros());
             }
-            // Skip the rest of a full word, then whole full words.
-            u = (u | 63).checked_add(1)?;
-            let mut wi = (u / 64) as usize;
+            // Skip whole full words using the summary.
+            let mut wi = w + 1;
             while get_bit(&self.full, wi) {
                 wi += 1;
             }
-            u = u.max((wi as u32).checked_mul(64)?);
+            u = u32::try_from(wi).ok()?.checked_mul(64)?;
         }
         while self.sparse.get(&u).is_some() {
             u = u.checked_add(1)?;
