@@ -183,3 +183,19 @@ pub extern "C" fn epoch_wait_preempt(epoch: *const c_void) {
         }
     });
 }
+
+/// Run `f` inside a model-entered net epoch section (as the network stack
+/// does around if_transmit, hooks and srcaddr callbacks).
+pub fn with_section<R>(f: impl FnOnce() -> R) -> R {
+    let mut et = [0u64; 8];
+    let p = et.as_mut_ptr().cast::<c_void>();
+    _epoch_enter_preempt((&raw const NET_EPOCH).cast(), p);
+    struct Exit(*mut c_void);
+    impl Drop for Exit {
+        fn drop(&mut self) {
+            _epoch_exit_preempt((&raw const NET_EPOCH).cast(), self.0);
+        }
+    }
+    let _x = Exit(p);
+    f()
+}

@@ -375,3 +375,97 @@ pub extern "C" fn ipsec4_process_packet(m: *mut mbuf, sp: *mut secpolicy, _inp: 
 pub extern "C" fn ipsec6_process_packet(m: *mut mbuf, sp: *mut secpolicy, _inp: *mut std::ffi::c_void) -> c_int {
     process(6, m, sp, "ipsec6_process_packet")
 }
+
+/// The SA an inbound packet was decrypted with (what the model puts in
+/// `struct secasvar` / `secashead.saidx`).
+#[derive(Clone, Debug)]
+pub struct SaSpec {
+    /// Outer source / destination (saidx.src / saidx.dst).
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// UDP encapsulation ports (NAT-T) stored in the sockaddrs, 0 if none.
+    pub sport: u16,
+    pub dport: u16,
+    /// saidx.proto (50 = ESP), saidx.mode (2 = tunnel), saidx.reqid.
+    pub proto: u8,
+    pub mode: u8,
+    pub reqid: u32,
+    /// sav->state (1 = MATURE, 2 = DYING, 0 = LARVAL, 3 = DEAD).
+    pub state: u8,
+}
+
+impl SaSpec {
+    /// A mature tunnel-mode ESP SA.
+    pub fn esp_tunnel(src: IpAddr, dst: IpAddr, reqid: u32) -> SaSpec {
+        SaSpec { src, dst, sport: 0, dport: 0, proto: 50, mode: 2, reqid, state: 1 }
+    }
+}
+
+/// What became of a decrypted packet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InputOutcome {
+    /// A hook consumed it (`*ctx->mp = NULL`: ipsec_run_hhooks returns
+    /// EACCES and netipsec stops).
+    Consumed,
+    /// netisr_queue_src got it (the stock path continues).
+    Delivered(Delivered),
+}
+
+/// The packet as netisr received it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivered {
+    pub bytes: Vec<u8>,
+    /// m_pkthdr.rcvif (an ifnet address; 0 = unchanged/none).
+    pub rcvif: usize,
+    pub fib: u16,
+    pub flags: u32,
+}
+
+fn put(u: &mut sockaddr_union, a: IpAddr, port: u16) {
+    let b = crate::netinet::sockaddr_of(a);
+    // SAFETY: sockaddr_union is 28 bytes (sockaddr_in6 size) of plain data.
+    unsafe {
+        std::ptr::copy_nonoverlapping(b.as_ptr(), (u as *mut sockaddr_union).cast::<u8>(), b.len().min(std::mem::size_of::<sockaddr_union>()));
+        // sin_port / sin6_port are at offset 2 in both (network order).
+        (u as *mut sockaddr_union).cast::<u8>().add(2).cast::<[u8; 2]>().write(port.to_be_bytes());
+    }
+}
+
+/// netipsec's inbound path after ESP decryption (ipsec_input.c
+/// ipsec4_common_input_cb / ipsec6_common_input_cb): inside the net epoch,
+/// run the IPSEC_IN hooks for the inner family with IPSEC_ENC_AFTER; if a
+/// hook consumed the packet stop; else the stock ipsec_if_input (no stock
+/// interface in the model: passes) and netisr_queue_src, which takes it.
+pub fn input(inner: u8, bytes: &[u8], sa: &SaSpec, rcvif: usize) -> InputOutcome {
+    use sys_bindings::ipsec::{ipsec_ctx_data, secashead, secasvar, IPSEC_ENC_AFTER};
+    let af: u8 = if inner == 6 { 28 } else { 2 };
+    let mut m = crate::mbuf::packet(&[bytes]);
+    // SAFETY: fresh packet.
+    unsafe { (*m).m_pkthdr.rcvif = rcvif as *mut _ };
+    // SAFETY: zeroed plain C structs, filled below; live for this call.
+    let mut sah: Box<secashead> = crate::malloc::untracked(|| Box::new(unsafe { std::mem::zeroed() }));
+    put(&mut sah.saidx.src, sa.src, sa.sport);
+    put(&mut sah.saidx.dst, sa.dst, sa.dport);
+    sah.saidx.proto = sa.proto;
+    sah.saidx.mode = sa.mode;
+    sah.saidx.reqid = sa.reqid;
+    // SAFETY: as above.
+    let mut sav: Box<secasvar> = crate::malloc::untracked(|| Box::new(unsafe { std::mem::zeroed() }));
+    sav.sah = &mut *sah;
+    sav.state = sa.state;
+    sav.refcnt = 1;
+    let mut ctx = ipsec_ctx_data { mp: &mut m, sav: &mut *sav, inp: std::ptr::null_mut(), af, enc: IPSEC_ENC_AFTER };
+    crate::epoch::with_section(|| {
+        crate::hhook::run_ipsec(sys_bindings::hhook::HHOOK_TYPE_IPSEC_IN, i32::from(af), (&raw mut ctx).cast());
+    });
+    if m.is_null() {
+        return InputOutcome::Consumed;
+    }
+    if !crate::mbuf::check_live(m, "netisr_queue_src") {
+        return InputOutcome::Consumed;
+    }
+    // SAFETY: live packet.
+    let d = unsafe { Delivered { bytes: crate::mbuf::bytes(m).unwrap_or_default(), rcvif: (*m).m_pkthdr.rcvif as usize, fib: (*m).m_pkthdr.fibnum, flags: (*m).m_flags() } };
+    crate::mbuf::free_chain(m, "netisr_queue_src");
+    InputOutcome::Delivered(d)
+}

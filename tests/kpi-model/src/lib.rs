@@ -14,20 +14,30 @@
 #![allow(non_upper_case_globals, clippy::missing_safety_doc)]
 
 pub mod check;
+pub mod clone;
 pub mod console;
 pub mod epoch;
+pub mod hhook;
+pub mod ifnet;
 pub mod ipsec;
 pub mod malloc;
 pub mod mbuf;
+pub mod netinet;
 pub mod state;
 pub mod sx;
 pub mod thread;
+pub mod vnet;
 
 pub use check::{Violation, ViolationKind};
 pub use state::Model;
 
 /// Reset the parts that keep their own tables (called by Model::start).
 fn reset_parts() {
+    hhook::reset();
+    ifnet::reset();
+    clone::reset();
+    netinet::reset();
+    vnet::reset();
     mbuf::reset();
     console::reset();
     ipsec::reset();
@@ -35,5 +45,5 @@ fn reset_parts() {
 
 /// Leak checks of the parts, run by Model::problems.
 fn leak_checks() -> Vec<fn() -> Vec<Violation>> {
-    vec![mbuf::leaks, ipsec::leaks]
+    vec![mbuf::leaks, ipsec::leaks, ifnet::leaks, netinet::leaks]
 }

@@ -72,6 +72,141 @@ impl Model {
         crate::ipsec::take_sent()
     }
 
+    /// The current vnet (curvnet of this thread).
+    pub fn curvnet(&self) -> usize {
+        crate::vnet::curvnet() as usize
+    }
+
+    /// vnet0.
+    pub fn vnet0(&self) -> usize {
+        crate::vnet::vnet0_ptr() as usize
+    }
+
+    /// Create a vnet (jail -c vnet): registered VNET_SYSINITs run in it.
+    pub fn vnet_create(&self) -> usize {
+        crate::vnet::create() as usize
+    }
+
+    /// Destroy a vnet: VNET_SYSUNINITs run in it, in reverse order.
+    pub fn vnet_destroy(&self, v: usize) {
+        crate::vnet::destroy(v as *mut _)
+    }
+
+    /// Run `f` with curvnet = `v` (CURVNET_SET).
+    pub fn in_vnet<R>(&self, v: usize, f: impl FnOnce() -> R) -> R {
+        crate::vnet::with_vnet(v as *mut _, f)
+    }
+
+    /// net.fibs in the current vnet.
+    pub fn set_numfibs(&self, n: u32) {
+        crate::vnet::set_numfibs(n)
+    }
+
+    /// `ifconfig NAME create` (params: a fake user address or 0).
+    pub fn ifconfig_create(&self, name: &str, params: usize) -> Result<String, i32> {
+        crate::clone::create(name, params)
+    }
+
+    /// `ifconfig NAME destroy`.
+    pub fn ifconfig_destroy(&self, name: &str) -> i32 {
+        crate::clone::destroy(name)
+    }
+
+    /// Cloner names in the current vnet, lookup order (newest first).
+    pub fn cloners(&self) -> Vec<String> {
+        crate::clone::names(self.curvnet())
+    }
+
+    /// Register a stock-style cloner (e.g. ipsec.ko's "ipsec").
+    pub fn add_stock_cloner(&self, name: &str) -> usize {
+        crate::clone::add_stock(name)
+    }
+
+    /// The attached interface `name` of the current vnet.
+    pub fn ifnet(&self, name: &str) -> Option<crate::ifnet::IfView> {
+        crate::ifnet::by_name(self.curvnet(), name)
+    }
+
+    /// All attached interfaces of the current vnet (`ifconfig -l`).
+    pub fn ifnets(&self) -> Vec<crate::ifnet::IfView> {
+        crate::ifnet::list(self.curvnet())
+    }
+
+    /// The driver's if_ioctl on `name` (as ifioctl calls it); `data` is
+    /// copied in and back.  ENXIO if there is no such interface.
+    pub fn ioctl(&self, name: &str, cmd: u64, data: &mut [u8]) -> i32 {
+        match self.ifnet(name) {
+            Some(i) => crate::ifnet::call_ioctl(i.addr, cmd as _, data),
+            None => 6,
+        }
+    }
+
+    /// Send `bytes` out of `name` as ip_output does (if_transmit inside
+    /// the net epoch).  The packet belongs to the driver from then on.
+    pub fn transmit(&self, name: &str, bytes: &[u8]) -> i32 {
+        let m = crate::mbuf::packet(&[bytes]);
+        self.transmit_mbuf(name, m)
+    }
+
+    /// As `transmit`, with a packet built by the test.
+    pub fn transmit_mbuf(&self, name: &str, m: *mut sys_bindings::mbuf::mbuf) -> i32 {
+        match self.ifnet(name) {
+            Some(i) => crate::ifnet::call_transmit(i.addr, m),
+            None => {
+                crate::mbuf::free_chain(m, "transmit(no interface)");
+                6
+            }
+        }
+    }
+
+    /// A bpf listener on `name` on/off (tcpdump -i NAME).
+    pub fn bpf_listen(&self, name: &str, on: bool) {
+        if let Some(i) = self.ifnet(name) {
+            crate::ifnet::set_listener(i.addr, on);
+        }
+    }
+
+    /// Packets tapped on `name`: (link header, packet); taken.
+    pub fn bpf_taps(&self, name: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.ifnet(name).map(|i| crate::ifnet::take_taps(i.addr)).unwrap_or_default()
+    }
+
+    /// A packet decrypted with SA `sa` arrives (inner IP version 4 or 6).
+    pub fn ipsec_input(&self, inner: u8, bytes: &[u8], sa: &crate::ipsec::SaSpec) -> crate::ipsec::InputOutcome {
+        crate::ipsec::input(inner, bytes, sa, 0)
+    }
+
+    /// An address is configured on / removed from some interface of the
+    /// current vnet (srcaddr callbacks fire; in_localip follows).
+    pub fn addr_add(&self, a: std::net::IpAddr) {
+        crate::netinet::addr_event(a, true)
+    }
+
+    /// See [`Model::addr_add`].
+    pub fn addr_del(&self, a: std::net::IpAddr) {
+        crate::netinet::addr_event(a, false)
+    }
+
+    /// prison_if refuses addresses (a jailed caller) when on.
+    pub fn set_jailed(&self, on: bool) {
+        crate::netinet::set_jailed(on)
+    }
+
+    /// Queue an error for the next ipsec4/6_process_packet.
+    pub fn queue_output_error(&self, e: i32) {
+        crate::ipsec::queue_output_error(e)
+    }
+
+    /// Make the next key_register_ifnet fail with `e`.
+    pub fn fail_register(&self, e: Option<i32>) {
+        crate::ipsec::fail_register(e)
+    }
+
+    /// Lines the module printed (printf/log).
+    pub fn console(&self) -> Vec<String> {
+        crate::console::lines()
+    }
+
     /// Run `f` as module code: its Rust allocations are accounted as the
     /// kernel's M_IFIPSEC malloc(9) ones and can be made to fail.  The
     /// model does this itself around every callback into the module.

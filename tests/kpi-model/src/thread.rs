@@ -39,7 +39,12 @@ pub fn curthread_addr() -> usize {
     TD.with(|t| {
         if t.get() == 0 {
             let b: Box<[u64; THREAD_BYTES / 8]> = crate::malloc::untracked(|| Box::new([0; THREAD_BYTES / 8]));
-            t.set(Box::leak(b).as_mut_ptr() as usize);
+            let td = Box::leak(b);
+            // A new thread starts in vnet0 (curvnet of proc0's threads).
+            if let Some(v) = td.get_mut(sys_bindings::thread::TD_VNET_OFFSET / 8) {
+                *v = crate::vnet::vnet0_ptr() as u64;
+            }
+            t.set(td.as_mut_ptr() as usize);
         }
         t.get()
     })

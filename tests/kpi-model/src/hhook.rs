@@ -1,0 +1,168 @@
+//! hhook(9) heads for the IPsec hooks, per vnet, and running them as
+//! netipsec does.
+//!
+//! FreeBSD 14.2 (b66633d79ade) sys/kern/kern_hhook.c: `hhook_add_hook`
+//! (ENOENT for a NULL head, EEXIST for a duplicate (func, udata), ENOMEM
+//! only with HHOOK_NOWAIT, appended at the tail, `*hki` copied),
+//! `hhook_remove_hook` (0 even when absent), the `_lookup` variants (every
+//! registered head of (type, id), all vnets), `hhook_run_hooks` (in order,
+//! return values ignored).  sys/netinet/ip_input.c / ip6_input.c register
+//! the IPSEC_IN/OUT heads per vnet with ids AF_INET / AF_INET6 and store
+//! them in V_ipsec_hhh_in/out[HHOOK_IPSEC_INET/INET6] (sys/net/if.c).
+use crate::check::{violation, ViolationKind};
+use std::ffi::{c_int, c_void};
+use std::sync::Mutex;
+use sys_bindings::hhook::{hookinfo, HHOOK_NOWAIT, HHOOK_TYPE_IPSEC_IN, HHOOK_TYPE_IPSEC_OUT};
+use sys_bindings::vnet::vnet;
+
+/// sys/sys/errno.h.
+const ENOENT: c_int = 2;
+const EEXIST: c_int = 17;
+const ENOMEM: c_int = 12;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Hook {
+    func: usize,
+    udata: usize,
+}
+
+struct Head {
+    addr: usize,
+    vnet: usize,
+    ty: i32,
+    id: i32,
+    hooks: Vec<Hook>,
+}
+
+static HEADS: Mutex<Vec<Head>> = Mutex::new(Vec::new());
+
+fn with<R>(f: impl FnOnce(&mut Vec<Head>) -> R) -> R {
+    crate::malloc::untracked(|| f(&mut HEADS.lock().unwrap_or_else(|e| e.into_inner())))
+}
+
+/// ip_vnet_init / ip6_vnet_init: register the four IPsec heads of `v`.
+pub(crate) fn vnet_init(v: *mut vnet) {
+    for (ty, var) in [(HHOOK_TYPE_IPSEC_IN, (&raw const crate::vnet::vnet_entry_ipsec_hhh_in).cast::<u8>()), (HHOOK_TYPE_IPSEC_OUT, (&raw const crate::vnet::vnet_entry_ipsec_hhh_out).cast::<u8>())] {
+        for (i, id) in [2, 28].into_iter().enumerate() {
+            let addr = crate::malloc::untracked(|| Box::into_raw(Box::new([0u64; 8]))) as usize;
+            with(|h| h.push(Head { addr, vnet: v as usize, ty, id, hooks: Vec::new() }));
+            // SAFETY: this vnet's copy of the 2-pointer array.
+            unsafe { crate::vnet::var_addr(v, var).cast::<usize>().add(i).write(addr) };
+        }
+    }
+}
+
+/// ip_vnet_destroy: hhook_head_deregister.  Hooks still on it are a
+/// module bug (enc(4) removes its hooks in its VNET_SYSUNINIT first).
+pub(crate) fn vnet_uninit(v: *mut vnet) {
+    let left = with(|h| {
+        let n = h.iter().filter(|x| x.vnet == v as usize).map(|x| x.hooks.len()).sum::<usize>();
+        h.retain(|x| x.vnet != v as usize);
+        n
+    });
+    if left > 0 {
+        violation(ViolationKind::BadArgument, format!("vnet destroyed with {left} hook(s) still on its IPsec heads (hhook_head_deregister: EBUSY)"));
+    }
+}
+
+pub(crate) fn reset() {
+    with(|h| h.clear());
+}
+
+/// Hooks on the IPSEC_IN head of (vnet, af) (2 or 28).
+pub fn hooks_in(v: *mut vnet, af: i32) -> usize {
+    with(|h| h.iter().filter(|x| x.vnet == v as usize && x.ty == HHOOK_TYPE_IPSEC_IN && x.id == af).map(|x| x.hooks.len()).sum())
+}
+
+fn hook_of(hki: *const hookinfo) -> Hook {
+    // SAFETY: caller passes a valid hookinfo.
+    let k = unsafe { &*hki };
+    Hook { func: k.hook_func.map_or(0, |f| f as usize), udata: k.hook_udata as usize }
+}
+
+/// kern_hhook.c `hhook_add_hook`.
+#[no_mangle]
+pub extern "C" fn hhook_add_hook(hhh: *mut c_void, hki: *const hookinfo, flags: u32) -> c_int {
+    if hhh.is_null() {
+        return ENOENT;
+    }
+    let hk = hook_of(hki);
+    let exists = with(|h| h.iter().find(|x| x.addr == hhh as usize).map(|x| x.hooks.contains(&hk)));
+    match exists {
+        None => {
+            violation(ViolationKind::BadArgument, format!("hhook_add_hook: {hhh:p} is not a registered head"));
+            return ENOENT;
+        }
+        Some(true) => return EEXIST,
+        Some(false) => {}
+    }
+    let mflags = if flags & HHOOK_NOWAIT != 0 { crate::malloc::M_NOWAIT } else { crate::malloc::M_WAITOK };
+    let Some(p) = crate::malloc::kmalloc(32, "hhook", mflags) else {
+        return ENOMEM;
+    };
+    crate::malloc::kfree(p, "hhook"); // the model keeps the hook in its table
+    with(|h| {
+        if let Some(x) = h.iter_mut().find(|x| x.addr == hhh as usize) {
+            x.hooks.push(hk);
+        }
+    });
+    0
+}
+
+/// kern_hhook.c `hhook_remove_hook`.
+#[no_mangle]
+pub extern "C" fn hhook_remove_hook(hhh: *mut c_void, hki: *const hookinfo) -> c_int {
+    if hhh.is_null() {
+        return ENOENT;
+    }
+    let hk = hook_of(hki);
+    with(|h| {
+        if let Some(x) = h.iter_mut().find(|x| x.addr == hhh as usize) {
+            x.hooks.retain(|y| *y != hk);
+        }
+    });
+    0
+}
+
+fn heads_of(hki: *const hookinfo) -> Vec<usize> {
+    // SAFETY: valid hookinfo.
+    let (ty, id) = unsafe { ((*hki).hook_type, (*hki).hook_id) };
+    with(|h| h.iter().filter(|x| x.ty == ty && x.id == id).map(|x| x.addr).collect())
+}
+
+/// kern_hhook.c `hhook_add_hook_lookup`: every head of (type, id), all
+/// vnets; the first error is returned.
+#[no_mangle]
+pub extern "C" fn hhook_add_hook_lookup(hki: *const hookinfo, flags: u32) -> c_int {
+    let mut err = 0;
+    for hhh in heads_of(hki) {
+        let e = hhook_add_hook(hhh as *mut c_void, hki, flags);
+        if e != 0 && err == 0 {
+            err = e;
+        }
+    }
+    err
+}
+
+/// kern_hhook.c `hhook_remove_hook_lookup`.
+#[no_mangle]
+pub extern "C" fn hhook_remove_hook_lookup(hki: *const hookinfo) -> c_int {
+    for hhh in heads_of(hki) {
+        hhook_remove_hook(hhh as *mut c_void, hki);
+    }
+    0
+}
+
+/// kern_hhook.c `hhook_run_hooks` on the IPSEC `ty` head of the current
+/// vnet for inner family `af` (netipsec's ipsec_run_hhooks).
+pub fn run_ipsec(ty: i32, af: i32, ctx: *mut c_void) {
+    let v = crate::vnet::curvnet() as usize;
+    let hooks = with(|h| h.iter().find(|x| x.vnet == v && x.ty == ty && x.id == af).map(|x| x.hooks.clone())).unwrap_or_default();
+    for hk in hooks {
+        // SAFETY: a hook_func registered by the module (hhook_func_t).
+        let f: unsafe extern "C" fn(i32, i32, *mut c_void, *mut c_void, *mut c_void, *mut c_void) -> c_int = unsafe { std::mem::transmute(hk.func) };
+        // SAFETY: called as hhook_run_hooks does (hdata/hosd NULL: no
+        // helper), in module context.
+        crate::malloc::in_module(|| unsafe { f(ty, af, hk.udata as *mut c_void, ctx, std::ptr::null_mut(), std::ptr::null_mut()) });
+    }
+}
