@@ -166,10 +166,10 @@ impl Ifnet {
         unsafe { CStr::from_ptr(k::if_getdname(self.as_ptr())) }
     }
 
-    /// if_getvnet, as an opaque address (compare / CURVNET_SET).
-    pub fn vnet_addr(&self) -> usize {
+    /// if_getvnet: the vnet the interface lives in (for CURVNET_SET).
+    pub fn vnet(&self) -> Option<super::vnet::VnetHandle> {
         // SAFETY: valid ifnet; an accessor.
-        unsafe { k::if_getvnet(self.as_ptr()) as usize }
+        super::vnet::VnetHandle::from_addr(unsafe { k::if_getvnet(self.as_ptr()) } as usize)
     }
 
     /// if_inc_counter (lock-free, per CPU).

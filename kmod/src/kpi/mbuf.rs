@@ -36,6 +36,19 @@ impl Mbuf {
         Some(Mbuf { m })
     }
 
+    /// View a chain that someone else owns (wrap in ManuallyDrop and never
+    /// drop it unless ownership is really transferred).  `None` for NULL
+    /// or a non-packet mbuf.
+    ///
+    /// # Safety
+    /// `m` must be NULL or a valid mbuf chain for as long as the view is
+    /// used.
+    pub(crate) unsafe fn from_raw_borrowed(m: *mut mbuf) -> Option<Mbuf> {
+        let m = NonNull::new(m)?;
+        // SAFETY: caller: valid mbuf.
+        (unsafe { m.as_ref() }.m_flags() & M_PKTHDR != 0).then_some(Mbuf { m })
+    }
+
     /// Give up ownership to a KPI that consumes the chain.
     pub fn into_raw(self) -> *mut mbuf {
         let p = self.m.as_ptr();

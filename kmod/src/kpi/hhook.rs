@@ -1,0 +1,181 @@
+//! The IPsec input hook (where decrypted tunnel packets are claimed).
+//!
+//! FreeBSD 14.2 (b66633d79ade): netipsec's ipsec4/6_common_input_cb run
+//! `ipsec_run_hhooks(ctx, HHOOK_TYPE_IPSEC_IN)` with IPSEC_ENC_AFTER inside
+//! the net epoch, on the head `V_ipsec_hhh_in[inner family]` of curvnet,
+//! then call ipsec.ko's own ipsec_if_input and netisr_queue_src.  A hook
+//! may rewrite the packet in place (rcvif, FIB, flags) or consume it
+//! (free and set `*ctx->mp = NULL`: netipsec then stops, EACCES).
+//! sys/kern/kern_hhook.c: hhook_add_hook (EEXIST, ENOENT for no head),
+//! hhook_remove_hook waits for running hooks (rmlock write).  enc(4)
+//! (sys/net/if_enc.c) registers its hooks the same way, per vnet.
+use super::bpf;
+use super::epoch::{assume_in_epoch, InEpoch, Sleepable};
+use super::ifnet::Ifnet;
+use super::mbuf::Mbuf;
+use super::vnet::CurVnet;
+use core::ffi::{c_int, c_void};
+use core::mem::ManuallyDrop;
+use if_ipsec::addr::{Addr, Family};
+use sys_bindings::hhook::{
+    hhook_add_hook, hhook_head, hhook_remove_hook, hookinfo, osd, vnet_entry_ipsec_hhh_in,
+    HHOOK_IPSEC_INET, HHOOK_IPSEC_INET6, HHOOK_TYPE_IPSEC_IN, HHOOK_WAITOK,
+};
+use sys_bindings::ipsec::{ipsec_ctx_data, sockaddr_union, IPSEC_ENC_AFTER};
+use sys_bindings::mbuf::mbuf;
+
+/// What the module does with decrypted packets.
+pub trait IpsecInput: 'static {
+    /// Called for every packet decrypted in this vnet for the hook's
+    /// family, inside the net epoch.
+    fn input(pkt: InPacket<'_>, e: &InEpoch);
+}
+
+/// One decrypted packet and its SA, as the hook sees it.  The packet
+/// still belongs to netipsec unless [`InPacket::consume`] is called.
+pub struct InPacket<'a> {
+    ctx: &'a mut ipsec_ctx_data,
+    m: ManuallyDrop<Mbuf>,
+}
+
+fn addr_of(u: &sockaddr_union) -> Option<Addr> {
+    // SAFETY: plain bytes; the family tells which view is valid.  Ports are
+    // ignored (key_sockaddrcmp(.., 0)), so NAT-T SAs match.
+    unsafe {
+        match u.sa.sa_family {
+            f if f == Family::Inet.af() => Some(Addr::V4(u.sin.sin_addr.s_addr)),
+            f if f == Family::Inet6.af() => Some(Addr::V6 { addr: u.sin6.sin6_addr.s6_addr, scope_id: u.sin6.sin6_scope_id }),
+            _ => None,
+        }
+    }
+}
+
+impl InPacket<'_> {
+    fn saidx(&self) -> Option<&sys_bindings::ipsec::secasindex> {
+        // SAFETY: netipsec passes a referenced SA with its SA head for the
+        // duration of the hook.
+        unsafe { self.ctx.sav.as_ref().and_then(|s| s.sah.as_ref()).map(|h| &h.saidx) }
+    }
+
+    /// The inner family (`ctx->af`).
+    pub fn family(&self) -> Option<Family> {
+        Family::from_af(self.ctx.af)
+    }
+
+    /// `sav->state` (SADB_SASTATE_*).
+    pub fn sa_state(&self) -> Option<u8> {
+        // SAFETY: as saidx.
+        unsafe { self.ctx.sav.as_ref().map(|s| s.state) }
+    }
+
+    /// saidx (proto, mode, reqid).
+    pub fn sa_kind(&self) -> Option<(u8, u8, u32)> {
+        self.saidx().map(|x| (x.proto, x.mode, x.reqid))
+    }
+
+    /// saidx outer (src, dst), ports dropped.
+    pub fn sa_addrs(&self) -> Option<(Addr, Addr)> {
+        let x = self.saidx()?;
+        Some((addr_of(&x.src)?, addr_of(&x.dst)?))
+    }
+
+    /// The packet (read-only).
+    pub fn mbuf(&self) -> &Mbuf {
+        &self.m
+    }
+
+    /// Deliver it as received on `ifp` (C ipsec_if_input): rcvif, clear
+    /// the protocol flags, the interface FIB.
+    pub fn claim(&mut self, ifp: &Ifnet) {
+        self.m.set_rcvif(ifp);
+        self.m.clear_proto_flags();
+        self.m.set_fib(u16::try_from(ifp.fib()).unwrap_or(0));
+    }
+
+    /// BPF tap on `ifp` with the DLT_NULL header.
+    pub fn tap(&self, ifp: &Ifnet, af: u32) {
+        bpf::tap_af(ifp, af, &self.m);
+    }
+
+    /// Drop the packet: free it and tell netipsec (`*mp = NULL`).
+    pub fn consume(self) {
+        let m = ManuallyDrop::into_inner(self.m);
+        // SAFETY: ctx.mp points at netipsec's packet pointer.
+        unsafe { *self.ctx.mp = core::ptr::null_mut() };
+        drop(m);
+    }
+}
+
+unsafe extern "C" fn hook_tramp<H: IpsecInput>(
+    _ty: i32,
+    _id: i32,
+    _udata: *mut c_void,
+    ctx_data: *mut c_void,
+    _hdata: *mut c_void,
+    _hosd: *mut osd,
+) -> c_int {
+    // SAFETY: IPSEC hooks get a struct ipsec_ctx_data (hhook.h / ipsec.h).
+    let Some(ctx) = (unsafe { ctx_data.cast::<ipsec_ctx_data>().as_mut() }) else {
+        return 0;
+    };
+    if ctx.enc != IPSEC_ENC_AFTER || ctx.mp.is_null() {
+        return 0;
+    }
+    // SAFETY: *mp is netipsec's live packet (or NULL).
+    let raw: *mut mbuf = unsafe { *ctx.mp };
+    // SAFETY: borrowed, never dropped unless consumed.
+    let Some(m) = (unsafe { Mbuf::from_raw_borrowed(raw) }) else {
+        return 0;
+    };
+    // SAFETY: ipsec_run_hhooks runs inside NET_EPOCH_ENTER.
+    let e = unsafe { assume_in_epoch() };
+    H::input(InPacket { ctx, m: ManuallyDrop::new(m) }, &e);
+    0
+}
+
+/// An input hook registered on one IPSEC_IN head of one vnet; removed on
+/// drop (hhook_remove_hook waits for running hooks).
+pub struct InputHook {
+    head: *mut hhook_head,
+    hki: hookinfo,
+}
+
+// SAFETY: a registration record; removal may happen on any thread.
+unsafe impl Send for InputHook {}
+// SAFETY: no shared-reference operations.
+unsafe impl Sync for InputHook {}
+
+impl InputHook {
+    /// hhook_add_hook on V_ipsec_hhh_in[family] of the current vnet, as
+    /// enc(4)'s enc_add_hhooks does (hook_id = AF_INET/AF_INET6).
+    pub fn add<H: IpsecInput>(family: Family, cv: &CurVnet, _: &mut Sleepable) -> Result<Self, c_int> {
+        let idx = match family {
+            Family::Inet => HHOOK_IPSEC_INET,
+            Family::Inet6 => HHOOK_IPSEC_INET6,
+        };
+        // SAFETY: the kernel's VNET array of two head pointers.
+        let heads: [*mut hhook_head; 2] = unsafe { super::vnet::kernel_var(&raw const vnet_entry_ipsec_hhh_in, cv) };
+        let head = heads.get(idx).copied().unwrap_or(core::ptr::null_mut());
+        let hki = hookinfo {
+            hook_func: Some(hook_tramp::<H>),
+            hook_helper: core::ptr::null_mut(),
+            hook_udata: core::ptr::null_mut(),
+            hook_id: i32::from(family.af()),
+            hook_type: HHOOK_TYPE_IPSEC_IN,
+        };
+        // SAFETY: head is this vnet's registered head (or NULL: ENOENT);
+        // hki is copied by the kernel.
+        match unsafe { hhook_add_hook(head, &hki, HHOOK_WAITOK) } {
+            0 => Ok(Self { head, hki }),
+            e => Err(e),
+        }
+    }
+}
+
+impl Drop for InputHook {
+    fn drop(&mut self) {
+        // SAFETY: added by us on this head, which lives as long as the
+        // vnet (deregistered after our VNET_SYSUNINIT).
+        unsafe { hhook_remove_hook(self.head, &self.hki) };
+    }
+}
