@@ -5,9 +5,9 @@
 //! `BPF_MTAP2(ifp, &af, sizeof(af), m)`, which in 14.2 is
 //! `bpf_mtap2_if(ifp, ...)` (it checks for listeners itself);
 //! `bpf_peers_present_if` lets us skip building the header.
+use super::epoch::Sleepable;
 use super::ifnet::{Ifnet, IfnetOwner};
 use super::mbuf::Mbuf;
-use super::epoch::Sleepable;
 use core::ffi::c_void;
 use sys_bindings::bpf::{bpf_mtap2_if, bpf_peers_present_if, bpfattach, bpfdetach, DLT_NULL};
 use sys_bindings::ifnet::if_t;
@@ -38,5 +38,12 @@ pub fn tap_af(ifp: &Ifnet, af: u32, m: &Mbuf) {
     let mut hdr = af;
     // SAFETY: hdr is 4 readable bytes on our stack; the mbuf is ours and
     // bpf only reads it during the call.
-    unsafe { bpf_mtap2_if(ifp.as_ptr(), core::ptr::from_mut(&mut hdr).cast::<c_void>(), 4, m.as_ptr()) };
+    unsafe {
+        bpf_mtap2_if(
+            ifp.as_ptr(),
+            core::ptr::from_mut(&mut hdr).cast::<c_void>(),
+            4,
+            m.as_ptr(),
+        )
+    };
 }

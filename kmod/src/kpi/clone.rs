@@ -20,6 +20,9 @@ use sys_bindings::if_clone::{
 };
 use sys_bindings::ifnet::ifnet;
 
+/// The owner type of a cloner's interfaces.
+pub type Owned<C> = IfnetOwner<<<C as Cloner>::If as IfHandler>::Softc>;
+
 /// A cloner of interfaces whose if_ioctl/if_transmit are `Self::If`'s.
 pub trait Cloner: 'static {
     /// The interfaces' handler (and softc type).
@@ -34,14 +37,11 @@ pub trait Cloner: 'static {
         name: &CStr,
         params: CloneParams<'_>,
         s: &mut Sleepable,
-    ) -> Result<IfnetOwner<<Self::If as IfHandler>::Softc>, c_int>;
+    ) -> Result<Owned<Self>, c_int>;
 
     /// ifc_destroy_f: destroy it; give it back with an errno to refuse.
-    fn destroy(
-        ifp: IfnetOwner<<Self::If as IfHandler>::Softc>,
-        flags: u32,
-        s: &mut Sleepable,
-    ) -> Result<(), (IfnetOwner<<Self::If as IfHandler>::Softc>, c_int)>;
+    fn destroy(ifp: Owned<Self>, flags: u32, s: &mut Sleepable)
+        -> Result<(), (Owned<Self>, c_int)>;
 }
 
 /// The create request's parameters (`struct ifc_data`).
@@ -104,7 +104,10 @@ unsafe extern "C" fn create_tramp<C: Cloner>(
     }
     // SAFETY: NUL-terminated name buffer of the cloner code.
     let n = unsafe { CStr::from_ptr(name) };
-    let params = CloneParams { ifd, _l: PhantomData };
+    let params = CloneParams {
+        ifd,
+        _l: PhantomData,
+    };
     match C::create(n, params, &mut s) {
         Ok(owner) => {
             // SAFETY: out parameter; the kernel keeps the ifnet in the
@@ -116,13 +119,17 @@ unsafe extern "C" fn create_tramp<C: Cloner>(
     }
 }
 
-unsafe extern "C" fn destroy_tramp<C: Cloner>(_ifc: *mut if_clone, ifp: *mut ifnet, flags: u32) -> c_int {
+unsafe extern "C" fn destroy_tramp<C: Cloner>(
+    _ifc: *mut if_clone,
+    ifp: *mut ifnet,
+    flags: u32,
+) -> c_int {
     let Some(mut s) = Sleepable::here() else {
         return EDEADLK;
     };
     // SAFETY: the cloner calls destroy once per interface it got from our
     // create (it unlinked it from its list first), softc type C::If::Softc.
-    let Some(owner) = (unsafe { IfnetOwner::<<C::If as IfHandler>::Softc>::from_raw(ifp) }) else {
+    let Some(owner) = (unsafe { Owned::<C>::from_raw(ifp) }) else {
         return ENXIO;
     };
     match C::destroy(owner, flags, &mut s) {
@@ -162,7 +169,12 @@ impl<C: Cloner> ClonerReg<C> {
         // SAFETY: name is 'static (the cloner keeps no pointer to it, it
         // copies it; 'static anyway); req is read during the call.
         let ifc = unsafe { ifc_attach_cloner(name.as_ptr(), &mut req) };
-        NonNull::new(ifc).map(|ifc| Self { ifc, _c: PhantomData }).ok_or(EEXIST)
+        NonNull::new(ifc)
+            .map(|ifc| Self {
+                ifc,
+                _c: PhantomData,
+            })
+            .ok_or(EEXIST)
     }
 
     /// Detach now (same as drop; sleeps, hence the token).

@@ -36,13 +36,20 @@ fn parse(sa: *const sockaddr) -> Option<Addr> {
         28 => {
             // SAFETY: AF_INET6 sockaddr.
             let s = unsafe { &*sa.cast::<sockaddr_in6>() };
-            Some(Addr::V6 { addr: s.sin6_addr.s6_addr, scope_id: s.sin6_scope_id })
+            Some(Addr::V6 {
+                addr: s.sin6_addr.s6_addr,
+                scope_id: s.sin6_scope_id,
+            })
         }
         _ => None,
     }
 }
 
-unsafe extern "C" fn srcaddr_tramp<H: SrcaddrHandler>(_arg: *mut c_void, sa: *const sockaddr, event: c_int) {
+unsafe extern "C" fn srcaddr_tramp<H: SrcaddrHandler>(
+    _arg: *mut c_void,
+    sa: *const sockaddr,
+    event: c_int,
+) {
     if let Some(a) = parse(sa) {
         // SAFETY: srcaddr_change_event calls us inside NET_EPOCH_ENTER.
         let e = unsafe { assume_in_epoch() };
@@ -65,7 +72,8 @@ unsafe impl Sync for SrcaddrReg {}
 impl SrcaddrReg {
     /// ip_encap_register_srcaddr / ip6_ (M_WAITOK).
     pub fn register<H: SrcaddrHandler>(v6: bool, _: &mut Sleepable) -> Result<Self, c_int> {
-        let f = Some(srcaddr_tramp::<H> as unsafe extern "C" fn(*mut c_void, *const sockaddr, c_int));
+        let f =
+            Some(srcaddr_tramp::<H> as unsafe extern "C" fn(*mut c_void, *const sockaddr, c_int));
         // SAFETY: a callback valid for as long as the registration.
         let cookie = unsafe {
             if v6 {

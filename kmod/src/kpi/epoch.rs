@@ -43,7 +43,9 @@ impl Sleepable {
         // SAFETY: reading the kernel's `net_epoch_preempt` pointer, set at
         // boot and never changed; in_epoch only reads per-thread state.
         let inside = unsafe { in_epoch(net_epoch_preempt) } != 0;
-        (!inside).then(|| Sleepable { _not_send: PhantomData })
+        (!inside).then_some(Sleepable {
+            _not_send: PhantomData,
+        })
     }
 }
 
@@ -80,7 +82,9 @@ fn section<R>(f: impl FnOnce(&InEpoch) -> R) -> R {
     // are paired by `Exit`.
     unsafe { _epoch_enter_preempt(net_epoch_preempt, et) };
     let _exit = Exit(et);
-    f(&InEpoch { _not_send: PhantomData })
+    f(&InEpoch {
+        _not_send: PhantomData,
+    })
 }
 
 /// Run `f` inside a net epoch section (NET_EPOCH_ENTER/EXIT).  Borrows the
@@ -102,7 +106,9 @@ pub(crate) fn net_epoch_nested<R>(f: impl FnOnce(&InEpoch) -> R) -> R {
 /// The current thread must be inside a net epoch section for as long as
 /// the token is used.
 pub(crate) unsafe fn assume_in_epoch() -> InEpoch {
-    InEpoch { _not_send: PhantomData }
+    InEpoch {
+        _not_send: PhantomData,
+    }
 }
 
 /// NET_EPOCH_WAIT(): wait until every section that started before the call

@@ -44,7 +44,10 @@ fn addr_of(u: &sockaddr_union) -> Option<Addr> {
     unsafe {
         match u.sa.sa_family {
             f if f == Family::Inet.af() => Some(Addr::V4(u.sin.sin_addr.s_addr)),
-            f if f == Family::Inet6.af() => Some(Addr::V6 { addr: u.sin6.sin6_addr.s6_addr, scope_id: u.sin6.sin6_scope_id }),
+            f if f == Family::Inet6.af() => Some(Addr::V6 {
+                addr: u.sin6.sin6_addr.s6_addr,
+                scope_id: u.sin6.sin6_scope_id,
+            }),
             _ => None,
         }
     }
@@ -54,7 +57,13 @@ impl InPacket<'_> {
     fn saidx(&self) -> Option<&sys_bindings::ipsec::secasindex> {
         // SAFETY: netipsec passes a referenced SA with its SA head for the
         // duration of the hook.
-        unsafe { self.ctx.sav.as_ref().and_then(|s| s.sah.as_ref()).map(|h| &h.saidx) }
+        unsafe {
+            self.ctx
+                .sav
+                .as_ref()
+                .and_then(|s| s.sah.as_ref())
+                .map(|h| &h.saidx)
+        }
     }
 
     /// The inner family (`ctx->af`).
@@ -129,7 +138,13 @@ unsafe extern "C" fn hook_tramp<H: IpsecInput>(
     };
     // SAFETY: ipsec_run_hhooks runs inside NET_EPOCH_ENTER.
     let e = unsafe { assume_in_epoch() };
-    H::input(InPacket { ctx, m: ManuallyDrop::new(m) }, &e);
+    H::input(
+        InPacket {
+            ctx,
+            m: ManuallyDrop::new(m),
+        },
+        &e,
+    );
     0
 }
 
@@ -148,13 +163,18 @@ unsafe impl Sync for InputHook {}
 impl InputHook {
     /// hhook_add_hook on V_ipsec_hhh_in[family] of the current vnet, as
     /// enc(4)'s enc_add_hhooks does (hook_id = AF_INET/AF_INET6).
-    pub fn add<H: IpsecInput>(family: Family, cv: &CurVnet, _: &mut Sleepable) -> Result<Self, c_int> {
+    pub fn add<H: IpsecInput>(
+        family: Family,
+        cv: &CurVnet,
+        _: &mut Sleepable,
+    ) -> Result<Self, c_int> {
         let idx = match family {
             Family::Inet => HHOOK_IPSEC_INET,
             Family::Inet6 => HHOOK_IPSEC_INET6,
         };
         // SAFETY: the kernel's VNET array of two head pointers.
-        let heads: [*mut hhook_head; 2] = unsafe { super::vnet::kernel_var(&raw const vnet_entry_ipsec_hhh_in, cv) };
+        let heads: [*mut hhook_head; 2] =
+            unsafe { super::vnet::kernel_var(&raw const vnet_entry_ipsec_hhh_in, cv) };
         let head = heads.get(idx).copied().unwrap_or(core::ptr::null_mut());
         let hki = hookinfo {
             hook_func: Some(hook_tramp::<H>),

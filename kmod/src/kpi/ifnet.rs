@@ -19,7 +19,7 @@ use bitflags::bitflags;
 use core::ffi::{c_char, c_int, c_ulong, c_void, CStr};
 use core::marker::PhantomData;
 use sys_bindings::ifnet as k;
-use sys_bindings::ifnet::{ifnet, if_t};
+use sys_bindings::ifnet::{if_t, ifnet};
 use sys_bindings::mbuf::mbuf;
 
 bitflags! {
@@ -187,7 +187,12 @@ pub trait IfHandler: 'static {
     type Softc: Send + Sync + 'static;
 
     /// if_ioctl (sleepable context).  Ok = 0.
-    fn ioctl(ifp: OurIfnet<'_, Self::Softc>, cmd: c_ulong, data: IoctlData, s: &mut Sleepable) -> Result<(), c_int>;
+    fn ioctl(
+        ifp: OurIfnet<'_, Self::Softc>,
+        cmd: c_ulong,
+        data: IoctlData,
+        s: &mut Sleepable,
+    ) -> Result<(), c_int>;
 
     /// if_transmit (and if_output), inside the net epoch.  The mbuf is
     /// ours: hand it on or drop it.
@@ -284,14 +289,24 @@ impl IoctlData {
     }
 }
 
-unsafe extern "C" fn ioctl_tramp<H: IfHandler>(ifp: if_t, cmd: c_ulong, data: *mut c_char) -> c_int {
+unsafe extern "C" fn ioctl_tramp<H: IfHandler>(
+    ifp: if_t,
+    cmd: c_ulong,
+    data: *mut c_char,
+) -> c_int {
     // SAFETY: the kernel calls if_ioctl with a referenced ifnet, in a
     // sleepable context, on interfaces we installed this on (softc = S).
-    let ifp = OurIfnet { ifp: unsafe { Ifnet::from_ptr(ifp) }, _s: PhantomData };
+    let ifp = OurIfnet {
+        ifp: unsafe { Ifnet::from_ptr(ifp) },
+        _s: PhantomData,
+    };
     let Some(mut s) = Sleepable::here() else {
         return sys_bindings::errno::EDEADLK;
     };
-    let data = IoctlData { ptr: data, len: iocparm_len(cmd) };
+    let data = IoctlData {
+        ptr: data,
+        len: iocparm_len(cmd),
+    };
     match H::ioctl(ifp, cmd, data, &mut s) {
         Ok(()) => 0,
         Err(e) => e,
@@ -300,7 +315,10 @@ unsafe extern "C" fn ioctl_tramp<H: IfHandler>(ifp: if_t, cmd: c_ulong, data: *m
 
 unsafe extern "C" fn transmit_tramp<H: IfHandler>(ifp: if_t, m: *mut mbuf) -> c_int {
     // SAFETY: if_transmit is called with a valid ifnet and an owned chain.
-    let ifp = OurIfnet { ifp: unsafe { Ifnet::from_ptr(ifp) }, _s: PhantomData };
+    let ifp = OurIfnet {
+        ifp: unsafe { Ifnet::from_ptr(ifp) },
+        _s: PhantomData,
+    };
     // SAFETY: the chain is handed to us.
     let Some(m) = (unsafe { Mbuf::from_raw(m) }) else {
         return sys_bindings::errno::EINVAL;
@@ -344,8 +362,8 @@ impl<S: Send + Sync + 'static> core::ops::Deref for IfnetOwner<S> {
 }
 
 impl<S: Send + Sync + 'static> IfnetOwner<S> {
-    /// if_alloc(type) + if_initname(dname, unit) + the handler's callbacks
-    /// + if_setsoftc(softc).  Not attached yet.  if_alloc is M_WAITOK
+    /// if_alloc(type), if_initname(dname, unit), the handler's callbacks
+    /// and if_setsoftc(softc).  Not attached yet.  if_alloc is M_WAITOK
     /// (never fails in 14.2), hence the token.
     pub fn new<H: IfHandler<Softc = S>>(
         _: &mut Sleepable,
@@ -370,7 +388,11 @@ impl<S: Send + Sync + 'static> IfnetOwner<S> {
             k::if_setqflushfn(ifp, Some(qflush_tramp));
             k::if_setsoftc(ifp, softc.cast());
         }
-        Ok(Self { ifp, softc, attached: false })
+        Ok(Self {
+            ifp,
+            softc,
+            attached: false,
+        })
     }
 
     /// The softc (we own it).
@@ -381,7 +403,10 @@ impl<S: Send + Sync + 'static> IfnetOwner<S> {
 
     /// As the trampolines see it.
     pub fn ours(&self) -> OurIfnet<'_, S> {
-        OurIfnet { ifp: self, _s: PhantomData }
+        OurIfnet {
+            ifp: self,
+            _s: PhantomData,
+        }
     }
 
     /// if_attach(9): visible to the system from now on.  Sleeps.
@@ -410,7 +435,11 @@ impl<S: Send + Sync + 'static> IfnetOwner<S> {
     pub unsafe fn from_raw(ifp: if_t) -> Option<Self> {
         // SAFETY: caller: ours, valid.
         let softc = unsafe { k::if_getsoftc(ifp) }.cast::<S>();
-        (!softc.is_null()).then_some(Self { ifp, softc, attached: true })
+        (!softc.is_null()).then_some(Self {
+            ifp,
+            softc,
+            attached: true,
+        })
     }
 
     /// Destroy as C's ipsec_clone_destroy: bpfdetach and if_detach if

@@ -132,7 +132,8 @@ impl Mbuf {
             return false;
         }
         // SAFETY: valid owned packet; m_tag_locate only reads the tag list.
-        !unsafe { m_tag_locate(self.m.as_ptr(), MTAG_ABI_COMPAT, ty, core::ptr::null_mut()) }.is_null()
+        !unsafe { m_tag_locate(self.m.as_ptr(), MTAG_ABI_COMPAT, ty, core::ptr::null_mut()) }
+            .is_null()
     }
 
     /// The raw pointer, for KPIs that read the packet without consuming it

@@ -25,7 +25,9 @@ pub struct EpochPtr<T> {
 
 impl<T> Default for EpochPtr<T> {
     fn default() -> Self {
-        Self { ptr: AtomicPtr::new(ptr::null_mut()) }
+        Self {
+            ptr: AtomicPtr::new(ptr::null_mut()),
+        }
     }
 }
 
@@ -42,7 +44,9 @@ pub struct Retired<T> {
 impl<T: Send + Sync> EpochPtr<T> {
     /// Empty.
     pub const fn null() -> Self {
-        Self { ptr: AtomicPtr::new(ptr::null_mut()) }
+        Self {
+            ptr: AtomicPtr::new(ptr::null_mut()),
+        }
     }
 
     /// The current value, valid for the epoch section.
@@ -68,7 +72,10 @@ impl<T: Send + Sync> EpochPtr<T> {
     pub fn publish(&self, new: Option<Box<T>>, _: &mut ConfigGuard<'_>) -> Retired<T> {
         let n = new.map_or(ptr::null_mut(), Box::into_raw);
         let ptr = self.ptr.swap(n, Ordering::SeqCst);
-        Retired { ptr, gen: WAIT_GEN.load(Ordering::SeqCst) }
+        Retired {
+            ptr,
+            gen: WAIT_GEN.load(Ordering::SeqCst),
+        }
     }
 
     /// Publish `new`, wait for readers, free the old value.

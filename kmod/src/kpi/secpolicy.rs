@@ -18,8 +18,8 @@ use if_ipsec::addr::{Addr, Family};
 use if_ipsec::policy::{PolicySpec, Prefix};
 use sys_bindings::errno::ENOMEM;
 use sys_bindings::ipsec::{
-    ipsec4_process_packet, ipsec6_process_packet, ipsec_newisr, key_addref, key_freesp,
-    key_newsp, key_register_ifnet, key_unregister_ifnet, secpolicy, sockaddr_union,
+    ipsec4_process_packet, ipsec6_process_packet, ipsec_newisr, key_addref, key_freesp, key_newsp,
+    key_register_ifnet, key_unregister_ifnet, secpolicy, sockaddr_union,
 };
 
 /// One reference to a `struct secpolicy`: key_freesp on drop, key_addref
@@ -81,7 +81,7 @@ impl SpRef {
         // SAFETY: key_newsp returns NULL or a zeroed policy with one ref.
         let sp = NonNull::new(unsafe { key_newsp() }).ok_or(ENOMEM)?;
         let r = SpRef { sp }; // frees it on every error path below
-        // SAFETY: NULL or a zeroed request we own until linked into sp.
+                              // SAFETY: NULL or a zeroed request we own until linked into sp.
         let isr = unsafe { ipsec_newisr() };
         if isr.is_null() {
             return Err(ENOMEM);

@@ -59,7 +59,11 @@ impl SxLock {
         if self.is_xlocked() {
             return;
         }
-        if self.state.compare_exchange(LIVE, DEAD, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+        if self
+            .state
+            .compare_exchange(LIVE, DEAD, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
             // SAFETY: initialised and not held by us; no guard borrows it.
             unsafe { sx_destroy(self.lock.get()) };
         }
@@ -70,7 +74,10 @@ impl SxLock {
         // SAFETY: static storage; file/line may be NULL/0 (non-debug
         // kernels pass those).  Without SX_INTERRUPTIBLE it returns 0.
         unsafe { _sx_xlock(self.lock.get(), 0, core::ptr::null(), 0) };
-        SxGuard { lock: self, _not_send: PhantomData }
+        SxGuard {
+            lock: self,
+            _not_send: PhantomData,
+        }
     }
 
     /// sx_xlocked(9): does the current thread hold it exclusively?
@@ -122,7 +129,9 @@ impl ConfigLock {
 
     /// Take the lock (sleeps).
     pub fn lock(&'static self, s: &mut Sleepable) -> ConfigGuard<'static> {
-        ConfigGuard { _guard: self.0.xlock(s) }
+        ConfigGuard {
+            _guard: self.0.xlock(s),
+        }
     }
 
     /// Does this thread hold it?

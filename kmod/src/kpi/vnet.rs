@@ -69,7 +69,10 @@ impl CurVnet {
     /// curvnet, if set (VNET_SYSINIT functions, ioctls on sockets,
     /// packet paths, cloner callbacks all run with it set).
     pub fn current() -> Option<CurVnet> {
-        VnetHandle::from_addr(td_field(TD_VNET_OFFSET)).map(|v| CurVnet { v, _not_send: PhantomData })
+        VnetHandle::from_addr(td_field(TD_VNET_OFFSET)).map(|v| CurVnet {
+            v,
+            _not_send: PhantomData,
+        })
     }
 
     /// Which vnet.
@@ -90,7 +93,10 @@ pub fn with_vnet<R>(v: VnetHandle, f: impl FnOnce(&CurVnet) -> R) -> R {
     let _r = Restore(td_field(TD_VNET_OFFSET));
     // SAFETY: CURVNET_SET: td_vnet is per-thread state the thread sets.
     unsafe { set_td_field(TD_VNET_OFFSET, v.0) };
-    f(&CurVnet { v, _not_send: PhantomData })
+    f(&CurVnet {
+        v,
+        _not_send: PhantomData,
+    })
 }
 
 /// A VNET_DEFINE'd variable.  Declare with [`vnet_define!`](crate::vnet_define)

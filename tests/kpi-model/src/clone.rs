@@ -16,7 +16,10 @@ use crate::check::{violation, ViolationKind};
 use std::collections::BTreeSet;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::sync::Mutex;
-use sys_bindings::if_clone::{if_clone_addreq, ifc_data, IFCLOSIZ, IFC_F_AUTOUNIT, IFC_F_FORCE, IFC_F_LIMITUNIT, IFC_F_SYSSPACE};
+use sys_bindings::if_clone::{
+    if_clone_addreq, ifc_data, IFCLOSIZ, IFC_F_AUTOUNIT, IFC_F_FORCE, IFC_F_LIMITUNIT,
+    IFC_F_SYSSPACE,
+};
 
 const EEXIST: c_int = 17;
 const EINVAL: c_int = 22;
@@ -54,7 +57,12 @@ pub(crate) fn reset() {
 
 /// Cloner names of vnet `v`, in lookup order (newest first).
 pub fn names(v: usize) -> Vec<String> {
-    with(|c| c.iter().filter(|x| x.vnet == v && !x.detached).map(|x| x.name.clone()).collect())
+    with(|c| {
+        c.iter()
+            .filter(|x| x.vnet == v && !x.detached)
+            .map(|x| x.name.clone())
+            .collect()
+    })
 }
 
 /// if_clone.c `ifc_attach_cloner`.
@@ -71,7 +79,10 @@ pub extern "C" fn ifc_attach_cloner(name: *const c_char, req: *mut if_clone_addr
     }
     let v = crate::vnet::curvnet() as usize;
     let name_s = n.to_string_lossy().into_owned();
-    if with(|c| c.iter().any(|x| x.vnet == v && !x.detached && x.name == name_s)) {
+    if with(|c| {
+        c.iter()
+            .any(|x| x.vnet == v && !x.detached && x.name == name_s)
+    }) {
         return std::ptr::null_mut(); // if_clone_attach: EEXIST
     }
     let addr = crate::malloc::untracked(|| Box::into_raw(Box::new([0u64; 16]))) as usize;
@@ -84,7 +95,11 @@ pub extern "C" fn ifc_attach_cloner(name: *const c_char, req: *mut if_clone_addr
         create_f: cf as usize,
         destroy_f: df as usize,
         flags: r.flags & IFC_F_AUTOUNIT,
-        maxunit: if r.flags & IFC_F_LIMITUNIT != 0 { r.maxunit as c_int } else { IF_MAXUNIT },
+        maxunit: if r.flags & IFC_F_LIMITUNIT != 0 {
+            r.maxunit as c_int
+        } else {
+            IF_MAXUNIT
+        },
         units: BTreeSet::new(),
         ifs: Vec::new(),
         detached: false,
@@ -97,14 +112,30 @@ pub extern "C" fn ifc_attach_cloner(name: *const c_char, req: *mut if_clone_addr
 #[no_mangle]
 pub extern "C" fn ifc_detach_cloner(ifc: *mut c_void) {
     crate::epoch::may_sleep("ifc_detach_cloner");
-    let ok = with(|c| c.iter_mut().find(|x| x.addr == ifc as usize && !x.detached).map(|x| x.detached = true).is_some());
+    let ok = with(|c| {
+        c.iter_mut()
+            .find(|x| x.addr == ifc as usize && !x.detached)
+            .map(|x| x.detached = true)
+            .is_some()
+    });
     if !ok {
-        violation(ViolationKind::BadArgument, "ifc_detach_cloner of an unknown cloner");
+        violation(
+            ViolationKind::BadArgument,
+            "ifc_detach_cloner of an unknown cloner",
+        );
         return;
     }
-    while let Some(ifp) = with(|c| c.iter().find(|x| x.addr == ifc as usize).and_then(|x| x.ifs.first().copied())) {
+    while let Some(ifp) = with(|c| {
+        c.iter()
+            .find(|x| x.addr == ifc as usize)
+            .and_then(|x| x.ifs.first().copied())
+    }) {
         if destroyif(ifc as usize, ifp, IFC_F_FORCE) != 0 {
-            with(|c| c.iter_mut().filter(|x| x.addr == ifc as usize).for_each(|x| x.ifs.retain(|&i| i != ifp)));
+            with(|c| {
+                c.iter_mut()
+                    .filter(|x| x.addr == ifc as usize)
+                    .for_each(|x| x.ifs.retain(|&i| i != ifp))
+            });
         }
     }
     with(|c| c.retain(|x| x.addr != ifc as usize));
@@ -115,15 +146,22 @@ pub extern "C" fn ifc_detach_cloner(ifc: *mut c_void) {
 pub extern "C" fn ifc_name2unit(name: *const c_char, unit: *mut c_int) -> c_int {
     // SAFETY: NUL-terminated name; unit is writable.
     let b = unsafe { CStr::from_ptr(name) }.to_bytes();
-    let digits = b.iter().position(u8::is_ascii_digit).map_or(&b[b.len()..], |i| &b[i..]);
+    let digits = b
+        .iter()
+        .position(u8::is_ascii_digit)
+        .map_or(&b[b.len()..], |i| &b[i..]);
     let r = if digits.is_empty() {
         Ok(-1)
-    } else if digits.len() > 1 && digits.first() == Some(&b'0') {
-        Err(EINVAL)
-    } else if !digits.iter().all(u8::is_ascii_digit) {
+    } else if (digits.len() > 1 && digits.first() == Some(&b'0'))
+        || !digits.iter().all(u8::is_ascii_digit)
+    {
+        // leading zeroes, or a bogus unit number
         Err(EINVAL)
     } else {
-        std::str::from_utf8(digits).ok().and_then(|s| s.parse::<c_int>().ok()).ok_or(EINVAL)
+        std::str::from_utf8(digits)
+            .ok()
+            .and_then(|s| s.parse::<c_int>().ok())
+            .ok_or(EINVAL)
     };
     match r {
         Ok(u) => {
@@ -136,7 +174,11 @@ pub extern "C" fn ifc_name2unit(name: *const c_char, unit: *mut c_int) -> c_int 
 }
 
 fn alloc_unit_specific(ifc: usize, unit: c_int) -> c_int {
-    let Some((maxunit, name, used)) = with(|c| c.iter().find(|x| x.addr == ifc).map(|x| (x.maxunit, x.name.clone(), x.units.contains(&unit)))) else {
+    let Some((maxunit, name, used)) = with(|c| {
+        c.iter()
+            .find(|x| x.addr == ifc)
+            .map(|x| (x.maxunit, x.name.clone(), x.units.contains(&unit)))
+    }) else {
         return EINVAL;
     };
     if unit > maxunit {
@@ -148,9 +190,11 @@ fn alloc_unit_specific(ifc: usize, unit: c_int) -> c_int {
     if crate::ifnet::by_name(crate::vnet::curvnet() as usize, &format!("{name}{unit}")).is_some() {
         return EEXIST;
     }
-    with(|c| c.iter_mut().filter(|x| x.addr == ifc).for_each(|x| {
-        x.units.insert(unit);
-    }));
+    with(|c| {
+        c.iter_mut().filter(|x| x.addr == ifc).for_each(|x| {
+            x.units.insert(unit);
+        })
+    });
     0
 }
 
@@ -162,7 +206,12 @@ pub extern "C" fn ifc_alloc_unit(ifc: *mut c_void, unit: *mut c_int) -> c_int {
     if want >= 0 {
         return alloc_unit_specific(ifc as usize, want);
     }
-    let mut u = with(|c| c.iter().find(|x| x.addr == ifc as usize).map(|x| (0..).find(|u| !x.units.contains(u)).unwrap_or(0))).unwrap_or(0);
+    let mut u = with(|c| {
+        c.iter()
+            .find(|x| x.addr == ifc as usize)
+            .map(|x| (0..).find(|u| !x.units.contains(u)).unwrap_or(0))
+    })
+    .unwrap_or(0);
     loop {
         match alloc_unit_specific(ifc as usize, u) {
             EEXIST => u += 1,
@@ -178,9 +227,16 @@ pub extern "C" fn ifc_alloc_unit(ifc: *mut c_void, unit: *mut c_int) -> c_int {
 /// if_clone.c `ifc_free_unit`.
 #[no_mangle]
 pub extern "C" fn ifc_free_unit(ifc: *mut c_void, unit: c_int) {
-    let ok = with(|c| c.iter_mut().find(|x| x.addr == ifc as usize).map(|x| x.units.remove(&unit)));
+    let ok = with(|c| {
+        c.iter_mut()
+            .find(|x| x.addr == ifc as usize)
+            .map(|x| x.units.remove(&unit))
+    });
     if ok != Some(true) {
-        violation(ViolationKind::BadArgument, format!("ifc_free_unit({unit}): not allocated (free_unr KASSERT)"));
+        violation(
+            ViolationKind::BadArgument,
+            format!("ifc_free_unit({unit}): not allocated (free_unr KASSERT)"),
+        );
     }
 }
 
@@ -205,10 +261,13 @@ fn matches(c: &Cloner, name: &CStr) -> bool {
         // ifc_simple_match: prefix = cloner name, then only digits.
         let b = name.to_bytes();
         let p = c.name.as_bytes();
-        return b.starts_with(p) && b.get(p.len()..).is_some_and(|r| r.iter().all(u8::is_ascii_digit));
+        return b.starts_with(p)
+            && b.get(p.len()..)
+                .is_some_and(|r| r.iter().all(u8::is_ascii_digit));
     }
     // SAFETY: an ifc_match_f of the module.
-    let f: unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int = unsafe { std::mem::transmute(c.match_f) };
+    let f: unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int =
+        unsafe { std::mem::transmute(c.match_f) };
     // SAFETY: called as ifc_find_cloner_match does.
     crate::malloc::in_module(|| unsafe { f(c.addr as *mut c_void, name.as_ptr()) }) != 0
 }
@@ -219,7 +278,12 @@ pub fn create(name: &str, params: usize) -> Result<String, c_int> {
     crate::epoch::may_sleep("if_clone_create");
     let v = crate::vnet::curvnet() as usize;
     let cname = CString::new(name).map_err(|_| EINVAL)?;
-    let list = with(|c| c.iter().filter(|x| x.vnet == v && !x.detached).cloned().collect::<Vec<_>>());
+    let list = with(|c| {
+        c.iter()
+            .filter(|x| x.vnet == v && !x.detached)
+            .cloned()
+            .collect::<Vec<_>>()
+    });
     let Some(c) = list.iter().find(|c| matches(c, &cname)) else {
         return Err(EINVAL);
     };
@@ -229,7 +293,9 @@ pub fn create(name: &str, params: usize) -> Result<String, c_int> {
     let mut buf = [0u8; IFNAMSIZ];
     let nb = name.as_bytes();
     let n = nb.len().min(IFNAMSIZ - 1);
-    buf.get_mut(..n).map(|d| d.copy_from_slice(&nb[..n]));
+    if let Some(d) = buf.get_mut(..n) {
+        d.copy_from_slice(&nb[..n])
+    }
     let mut unit: c_int = -1;
     if c.flags & IFC_F_AUTOUNIT != 0 {
         let e = ifc_name2unit(buf.as_ptr().cast(), &mut unit);
@@ -245,15 +311,30 @@ pub fn create(name: &str, params: usize) -> Result<String, c_int> {
             let s = format!("{name}{unit}");
             let m = s.len().min(IFNAMSIZ - 1);
             buf = [0; IFNAMSIZ];
-            buf.get_mut(..m).map(|d| d.copy_from_slice(&s.as_bytes()[..m]));
+            if let Some(d) = buf.get_mut(..m) {
+                d.copy_from_slice(&s.as_bytes()[..m])
+            }
         }
     }
-    let mut ifd = ifc_data { flags: 0, unit: unit as u32, params: params as *mut c_void, vnet: std::ptr::null_mut() };
+    let mut ifd = ifc_data {
+        flags: 0,
+        unit: unit as u32,
+        params: params as *mut c_void,
+        vnet: std::ptr::null_mut(),
+    };
     let mut ifp: *mut sys_bindings::ifnet::ifnet = std::ptr::null_mut();
     // SAFETY: the module's ifc_create_f.
     let f: sys_bindings::if_clone::ifc_create_f = unsafe { std::mem::transmute(c.create_f) };
     // SAFETY: called as ifc_create_ifp_nl_default does.
-    let e = crate::malloc::in_module(|| unsafe { f(c.addr as *mut _, buf.as_mut_ptr().cast(), IFNAMSIZ, &mut ifd, &mut ifp) });
+    let e = crate::malloc::in_module(|| unsafe {
+        f(
+            c.addr as *mut _,
+            buf.as_mut_ptr().cast(),
+            IFNAMSIZ,
+            &mut ifd,
+            &mut ifp,
+        )
+    });
     if e != 0 {
         if c.flags & IFC_F_AUTOUNIT != 0 {
             ifc_free_unit(c.addr as *mut c_void, unit);
@@ -261,13 +342,22 @@ pub fn create(name: &str, params: usize) -> Result<String, c_int> {
         return Err(e);
     }
     if ifp.is_null() {
-        violation(ViolationKind::BadArgument, "ifc create_f returned 0 without an ifnet (MPASS)");
+        violation(
+            ViolationKind::BadArgument,
+            "ifc create_f returned 0 without an ifnet (MPASS)",
+        );
         return Err(EINVAL);
     }
     // ifc_link_ifp
     crate::ifnet::if_addgroup(ifp.cast(), c.cname.as_ptr());
-    with(|l| l.iter_mut().filter(|x| x.addr == c.addr).for_each(|x| x.ifs.push(ifp as usize)));
-    Ok(crate::ifnet::view(ifp as usize).map(|v| v.name).unwrap_or_default())
+    with(|l| {
+        l.iter_mut()
+            .filter(|x| x.addr == c.addr)
+            .for_each(|x| x.ifs.push(ifp as usize))
+    });
+    Ok(crate::ifnet::view(ifp as usize)
+        .map(|v| v.name)
+        .unwrap_or_default())
 }
 
 fn destroyif(ifc: usize, ifp: usize, flags: u32) -> c_int {
@@ -289,7 +379,11 @@ fn destroyif(ifc: usize, ifp: usize, flags: u32) -> c_int {
         let e = crate::malloc::in_module(|| unsafe { f(ifc as *mut _, ifp as *mut _, flags) });
         if e != 0 {
             crate::ifnet::if_addgroup(ifp as *mut c_void, c.cname.as_ptr());
-            with(|l| l.iter_mut().filter(|x| x.addr == ifc).for_each(|x| x.ifs.push(ifp)));
+            with(|l| {
+                l.iter_mut()
+                    .filter(|x| x.addr == ifc)
+                    .for_each(|x| x.ifs.push(ifp))
+            });
         } else if c.flags & IFC_F_AUTOUNIT != 0 {
             ifc_free_unit(ifc as *mut c_void, unit);
         }
@@ -304,14 +398,29 @@ pub fn destroy(name: &str) -> c_int {
     let Some(i) = crate::ifnet::by_name(v, name) else {
         return ENXIO;
     };
-    let Some(ifc) = with(|l| l.iter().find(|x| x.vnet == i.vnet && !x.detached && x.name == i.dname).map(|x| x.addr)) else {
+    let Some(ifc) = with(|l| {
+        l.iter()
+            .find(|x| x.vnet == i.vnet && !x.detached && x.name == i.dname)
+            .map(|x| x.addr)
+    }) else {
         return EINVAL;
     };
     destroyif(ifc, i.addr, 0)
 }
 
-unsafe extern "C" fn stock_create(ifc: *mut sys_bindings::if_clone::if_clone, name: *mut c_char, _len: usize, ifd: *mut ifc_data, ifpp: *mut *mut sys_bindings::ifnet::ifnet) -> c_int {
-    let dn = with(|l| l.iter().find(|x| x.addr == ifc as usize).map(|x| x.cname.as_ptr() as usize)).unwrap_or(0);
+unsafe extern "C" fn stock_create(
+    ifc: *mut sys_bindings::if_clone::if_clone,
+    name: *mut c_char,
+    _len: usize,
+    ifd: *mut ifc_data,
+    ifpp: *mut *mut sys_bindings::ifnet::ifnet,
+) -> c_int {
+    let dn = with(|l| {
+        l.iter()
+            .find(|x| x.addr == ifc as usize)
+            .map(|x| x.cname.as_ptr() as usize)
+    })
+    .unwrap_or(0);
     let ifp = crate::ifnet::if_alloc(0x83);
     // SAFETY: ifd from the model.
     let unit = unsafe { (*ifd).unit } as c_int;
@@ -323,7 +432,11 @@ unsafe extern "C" fn stock_create(ifc: *mut sys_bindings::if_clone::if_clone, na
     0
 }
 
-unsafe extern "C" fn stock_destroy(_ifc: *mut sys_bindings::if_clone::if_clone, ifp: *mut sys_bindings::ifnet::ifnet, _flags: u32) -> c_int {
+unsafe extern "C" fn stock_destroy(
+    _ifc: *mut sys_bindings::if_clone::if_clone,
+    ifp: *mut sys_bindings::ifnet::ifnet,
+    _flags: u32,
+) -> c_int {
     crate::ifnet::if_detach(ifp.cast());
     crate::ifnet::if_free(ifp.cast());
     0
@@ -334,6 +447,14 @@ unsafe extern "C" fn stock_destroy(_ifc: *mut sys_bindings::if_clone::if_clone, 
 /// tests can check that the module's cloner claims names ahead of it.
 pub fn add_stock(name: &str) -> usize {
     let n = crate::malloc::untracked(|| CString::new(name).unwrap_or_default());
-    let mut req = if_clone_addreq { version: 0, spare: 0, flags: IFC_F_AUTOUNIT, maxunit: 0, match_f: None, create_f: Some(stock_create), destroy_f: Some(stock_destroy) };
+    let mut req = if_clone_addreq {
+        version: 0,
+        spare: 0,
+        flags: IFC_F_AUTOUNIT,
+        maxunit: 0,
+        match_f: None,
+        create_f: Some(stock_create),
+        destroy_f: Some(stock_destroy),
+    };
     ifc_attach_cloner(n.as_ptr(), &mut req) as usize
 }

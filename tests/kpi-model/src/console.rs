@@ -17,7 +17,9 @@ fn render(fmt: *const c_char, a1: *const c_char) -> String {
         return String::new();
     }
     // SAFETY: NUL-terminated format string.
-    let f = unsafe { CStr::from_ptr(fmt) }.to_string_lossy().into_owned();
+    let f = unsafe { CStr::from_ptr(fmt) }
+        .to_string_lossy()
+        .into_owned();
     if f.contains("%s") && !a1.is_null() {
         // SAFETY: "%s" takes a NUL-terminated string.
         let s = unsafe { CStr::from_ptr(a1) }.to_string_lossy();

@@ -22,7 +22,9 @@ pub struct ModelEpoch {
 }
 
 /// sys/net/if.c: `epoch_t net_epoch_preempt`.
-static NET_EPOCH: ModelEpoch = ModelEpoch { _tag: 0x6e65_7465_706f_6368 };
+static NET_EPOCH: ModelEpoch = ModelEpoch {
+    _tag: 0x6e65_7465_706f_6368,
+};
 
 /// The exported `net_epoch_preempt` variable (an `epoch_t`).
 #[no_mangle]
@@ -79,7 +81,10 @@ pub fn counts() -> (u64, u64) {
 /// `what` may sleep (THREAD_NO_SLEEPING in epoch_enter_preempt).
 pub fn may_sleep(what: &str) {
     if depth() > 0 {
-        violation(ViolationKind::SleepInEpoch, format!("{what} may sleep but is called inside the net epoch"));
+        violation(
+            ViolationKind::SleepInEpoch,
+            format!("{what} may sleep but is called inside the net epoch"),
+        );
     }
 }
 
@@ -87,13 +92,19 @@ pub fn may_sleep(what: &str) {
 /// (NET_EPOCH_ASSERT in the KPI named `what`).
 pub fn assert_in(what: &str) {
     if depth() == 0 {
-        violation(ViolationKind::NotInEpoch, format!("{what} called outside the net epoch (NET_EPOCH_ASSERT)"));
+        violation(
+            ViolationKind::NotInEpoch,
+            format!("{what} called outside the net epoch (NET_EPOCH_ASSERT)"),
+        );
     }
 }
 
 fn check_epoch(epoch: *const c_void, what: &str) {
     if epoch != (&raw const NET_EPOCH).cast() {
-        violation(ViolationKind::BadArgument, format!("{what}: unknown epoch {epoch:p}"));
+        violation(
+            ViolationKind::BadArgument,
+            format!("{what}: unknown epoch {epoch:p}"),
+        );
     }
 }
 
@@ -102,14 +113,20 @@ fn check_epoch(epoch: *const c_void, what: &str) {
 pub extern "C" fn _epoch_enter_preempt(epoch: *const c_void, et: *mut c_void) {
     check_epoch(epoch, "epoch_enter_preempt");
     if et.is_null() {
-        violation(ViolationKind::BadArgument, "epoch_enter_preempt: NULL tracker");
+        violation(
+            ViolationKind::BadArgument,
+            "epoch_enter_preempt: NULL tracker",
+        );
         return;
     }
     let key = crate::thread::key();
     let outer = TRACKERS.with(|t| {
         let mut t = t.borrow_mut();
         if t.contains(&(et as usize)) {
-            violation(ViolationKind::EpochUnbalanced, "epoch_enter_preempt: tracker already in use");
+            violation(
+                ViolationKind::EpochUnbalanced,
+                "epoch_enter_preempt: tracker already in use",
+            );
         }
         t.push(et as usize);
         t.len() == 1
@@ -138,7 +155,10 @@ pub extern "C" fn _epoch_exit_preempt(epoch: *const c_void, et: *mut c_void) {
         }
     });
     if !found {
-        violation(ViolationKind::EpochUnbalanced, format!("epoch_exit_preempt({et:p}): tracker not entered on this thread"));
+        violation(
+            ViolationKind::EpochUnbalanced,
+            format!("epoch_exit_preempt({et:p}): tracker not entered on this thread"),
+        );
         return;
     }
     let key = crate::thread::key();
@@ -163,14 +183,22 @@ pub extern "C" fn in_epoch(epoch: *const c_void) -> c_int {
 pub extern "C" fn epoch_wait_preempt(epoch: *const c_void) {
     check_epoch(epoch, "epoch_wait_preempt");
     if depth() > 0 {
-        violation(ViolationKind::SleepInEpoch, "epoch_wait_preempt called inside an epoch section");
+        violation(
+            ViolationKind::SleepInEpoch,
+            "epoch_wait_preempt called inside an epoch section",
+        );
         return; // the real one would deadlock or panic
     }
     crate::malloc::untracked(|| {
         let mut g = SECTIONS.lock().unwrap_or_else(|e| e.into_inner());
         let s = g.get_or_insert_with(Sections::default);
         s.waits += 1;
-        let busy: Vec<(u64, u64)> = s.threads.iter().filter(|(_, v)| v.0 > 0).map(|(k, v)| (*k, v.1)).collect();
+        let busy: Vec<(u64, u64)> = s
+            .threads
+            .iter()
+            .filter(|(_, v)| v.0 > 0)
+            .map(|(k, v)| (*k, v.1))
+            .collect();
         for (k, gen) in busy {
             loop {
                 let s = g.get_or_insert_with(Sections::default);

@@ -42,12 +42,34 @@ fn with<R>(f: impl FnOnce(&mut Vec<Head>) -> R) -> R {
 
 /// ip_vnet_init / ip6_vnet_init: register the four IPsec heads of `v`.
 pub(crate) fn vnet_init(v: *mut vnet) {
-    for (ty, var) in [(HHOOK_TYPE_IPSEC_IN, (&raw const crate::vnet::vnet_entry_ipsec_hhh_in).cast::<u8>()), (HHOOK_TYPE_IPSEC_OUT, (&raw const crate::vnet::vnet_entry_ipsec_hhh_out).cast::<u8>())] {
+    for (ty, var) in [
+        (
+            HHOOK_TYPE_IPSEC_IN,
+            (&raw const crate::vnet::vnet_entry_ipsec_hhh_in).cast::<u8>(),
+        ),
+        (
+            HHOOK_TYPE_IPSEC_OUT,
+            (&raw const crate::vnet::vnet_entry_ipsec_hhh_out).cast::<u8>(),
+        ),
+    ] {
         for (i, id) in [2, 28].into_iter().enumerate() {
             let addr = crate::malloc::untracked(|| Box::into_raw(Box::new([0u64; 8]))) as usize;
-            with(|h| h.push(Head { addr, vnet: v as usize, ty, id, hooks: Vec::new() }));
+            with(|h| {
+                h.push(Head {
+                    addr,
+                    vnet: v as usize,
+                    ty,
+                    id,
+                    hooks: Vec::new(),
+                })
+            });
             // SAFETY: this vnet's copy of the 2-pointer array.
-            unsafe { crate::vnet::var_addr(v, var).cast::<usize>().add(i).write(addr) };
+            unsafe {
+                crate::vnet::var_addr(v, var)
+                    .cast::<usize>()
+                    .add(i)
+                    .write(addr)
+            };
         }
     }
 }
@@ -56,7 +78,11 @@ pub(crate) fn vnet_init(v: *mut vnet) {
 /// module bug (enc(4) removes its hooks in its VNET_SYSUNINIT first).
 pub(crate) fn vnet_uninit(v: *mut vnet) {
     let left = with(|h| {
-        let n = h.iter().filter(|x| x.vnet == v as usize).map(|x| x.hooks.len()).sum::<usize>();
+        let n = h
+            .iter()
+            .filter(|x| x.vnet == v as usize)
+            .map(|x| x.hooks.len())
+            .sum::<usize>();
         h.retain(|x| x.vnet != v as usize);
         n
     });
@@ -71,13 +97,21 @@ pub(crate) fn reset() {
 
 /// Hooks on the IPSEC_IN head of (vnet, af) (2 or 28).
 pub fn hooks_in(v: *mut vnet, af: i32) -> usize {
-    with(|h| h.iter().filter(|x| x.vnet == v as usize && x.ty == HHOOK_TYPE_IPSEC_IN && x.id == af).map(|x| x.hooks.len()).sum())
+    with(|h| {
+        h.iter()
+            .filter(|x| x.vnet == v as usize && x.ty == HHOOK_TYPE_IPSEC_IN && x.id == af)
+            .map(|x| x.hooks.len())
+            .sum()
+    })
 }
 
 fn hook_of(hki: *const hookinfo) -> Hook {
     // SAFETY: caller passes a valid hookinfo.
     let k = unsafe { &*hki };
-    Hook { func: k.hook_func.map_or(0, |f| f as usize), udata: k.hook_udata as usize }
+    Hook {
+        func: k.hook_func.map_or(0, |f| f as usize),
+        udata: k.hook_udata as usize,
+    }
 }
 
 /// kern_hhook.c `hhook_add_hook`.
@@ -87,16 +121,27 @@ pub extern "C" fn hhook_add_hook(hhh: *mut c_void, hki: *const hookinfo, flags: 
         return ENOENT;
     }
     let hk = hook_of(hki);
-    let exists = with(|h| h.iter().find(|x| x.addr == hhh as usize).map(|x| x.hooks.contains(&hk)));
+    let exists = with(|h| {
+        h.iter()
+            .find(|x| x.addr == hhh as usize)
+            .map(|x| x.hooks.contains(&hk))
+    });
     match exists {
         None => {
-            violation(ViolationKind::BadArgument, format!("hhook_add_hook: {hhh:p} is not a registered head"));
+            violation(
+                ViolationKind::BadArgument,
+                format!("hhook_add_hook: {hhh:p} is not a registered head"),
+            );
             return ENOENT;
         }
         Some(true) => return EEXIST,
         Some(false) => {}
     }
-    let mflags = if flags & HHOOK_NOWAIT != 0 { crate::malloc::M_NOWAIT } else { crate::malloc::M_WAITOK };
+    let mflags = if flags & HHOOK_NOWAIT != 0 {
+        crate::malloc::M_NOWAIT
+    } else {
+        crate::malloc::M_WAITOK
+    };
     let Some(p) = crate::malloc::kmalloc(32, "hhook", mflags) else {
         return ENOMEM;
     };
@@ -127,7 +172,12 @@ pub extern "C" fn hhook_remove_hook(hhh: *mut c_void, hki: *const hookinfo) -> c
 fn heads_of(hki: *const hookinfo) -> Vec<usize> {
     // SAFETY: valid hookinfo.
     let (ty, id) = unsafe { ((*hki).hook_type, (*hki).hook_id) };
-    with(|h| h.iter().filter(|x| x.ty == ty && x.id == id).map(|x| x.addr).collect())
+    with(|h| {
+        h.iter()
+            .filter(|x| x.ty == ty && x.id == id)
+            .map(|x| x.addr)
+            .collect()
+    })
 }
 
 /// kern_hhook.c `hhook_add_hook_lookup`: every head of (type, id), all
@@ -157,12 +207,33 @@ pub extern "C" fn hhook_remove_hook_lookup(hki: *const hookinfo) -> c_int {
 /// vnet for inner family `af` (netipsec's ipsec_run_hhooks).
 pub fn run_ipsec(ty: i32, af: i32, ctx: *mut c_void) {
     let v = crate::vnet::curvnet() as usize;
-    let hooks = with(|h| h.iter().find(|x| x.vnet == v && x.ty == ty && x.id == af).map(|x| x.hooks.clone())).unwrap_or_default();
+    let hooks = with(|h| {
+        h.iter()
+            .find(|x| x.vnet == v && x.ty == ty && x.id == af)
+            .map(|x| x.hooks.clone())
+    })
+    .unwrap_or_default();
     for hk in hooks {
         // SAFETY: a hook_func registered by the module (hhook_func_t).
-        let f: unsafe extern "C" fn(i32, i32, *mut c_void, *mut c_void, *mut c_void, *mut c_void) -> c_int = unsafe { std::mem::transmute(hk.func) };
+        let f: unsafe extern "C" fn(
+            i32,
+            i32,
+            *mut c_void,
+            *mut c_void,
+            *mut c_void,
+            *mut c_void,
+        ) -> c_int = unsafe { std::mem::transmute(hk.func) };
         // SAFETY: called as hhook_run_hooks does (hdata/hosd NULL: no
         // helper), in module context.
-        crate::malloc::in_module(|| unsafe { f(ty, af, hk.udata as *mut c_void, ctx, std::ptr::null_mut(), std::ptr::null_mut()) });
+        crate::malloc::in_module(|| unsafe {
+            f(
+                ty,
+                af,
+                hk.udata as *mut c_void,
+                ctx,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        });
     }
 }

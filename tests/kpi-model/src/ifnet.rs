@@ -72,7 +72,12 @@ struct Table {
 static TABLE: Mutex<Option<Table>> = Mutex::new(None);
 
 fn with<R>(f: impl FnOnce(&mut Table) -> R) -> R {
-    crate::malloc::untracked(|| f(TABLE.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(Table::default)))
+    crate::malloc::untracked(|| {
+        f(TABLE
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(Table::default))
+    })
 }
 
 pub(crate) fn reset() {
@@ -109,14 +114,25 @@ pub fn view(ifp: usize) -> Option<IfView> {
 
 /// Attached interfaces of vnet `v`, by index.
 pub fn list(v: usize) -> Vec<IfView> {
-    let mut l = with(|t| t.ifs.values().filter(|i| !i.freed && i.v.attached && i.v.vnet == v).map(|i| i.v.clone()).collect::<Vec<_>>());
+    let mut l = with(|t| {
+        t.ifs
+            .values()
+            .filter(|i| !i.freed && i.v.attached && i.v.vnet == v)
+            .map(|i| i.v.clone())
+            .collect::<Vec<_>>()
+    });
     l.sort_by_key(|i| i.index);
     l
 }
 
 /// The attached interface `name` in vnet `v`.
 pub fn by_name(v: usize, name: &str) -> Option<IfView> {
-    with(|t| t.ifs.values().find(|i| !i.freed && i.v.attached && i.v.vnet == v && i.v.name == name).map(|i| i.v.clone()))
+    with(|t| {
+        t.ifs
+            .values()
+            .find(|i| !i.freed && i.v.attached && i.v.vnet == v && i.v.name == name)
+            .map(|i| i.v.clone())
+    })
 }
 
 /// Interface by index (any vnet), for scope checks (ifnet_byindex).
@@ -126,7 +142,11 @@ pub fn by_index(idx: u32) -> Option<usize> {
 
 /// (ioctl, transmit, output) function addresses.
 pub fn fns(ifp: usize) -> (usize, usize, usize) {
-    with(|t| t.ifs.get(&ifp).map_or((0, 0, 0), |i| (i.ioctl, i.transmit, i.output)))
+    with(|t| {
+        t.ifs
+            .get(&ifp)
+            .map_or((0, 0, 0), |i| (i.ioctl, i.transmit, i.output))
+    })
 }
 
 /// Set/clear the "a bpf listener is attached" state (tcpdump -i).
@@ -140,7 +160,12 @@ pub fn set_listener(ifp: usize, on: bool) {
 
 /// Packets tapped on `ifp`: (link header, packet bytes); taken.
 pub fn take_taps(ifp: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
-    with(|t| t.ifs.get_mut(&ifp).map(|i| std::mem::take(&mut i.taps)).unwrap_or_default())
+    with(|t| {
+        t.ifs
+            .get_mut(&ifp)
+            .map(|i| std::mem::take(&mut i.taps))
+            .unwrap_or_default()
+    })
 }
 
 /// Interfaces allocated and not freed (leak check).
@@ -149,7 +174,10 @@ pub(crate) fn leaks() -> Vec<crate::Violation> {
         t.ifs
             .values()
             .filter(|i| !i.freed)
-            .map(|i| crate::Violation { kind: ViolationKind::Malloc, what: format!("ifnet {} ({:#x}) never if_free'd", i.v.name, i.v.addr) })
+            .map(|i| crate::Violation {
+                kind: ViolationKind::Malloc,
+                what: format!("ifnet {} ({:#x}) never if_free'd", i.v.name, i.v.addr),
+            })
             .collect()
     })
 }
@@ -158,17 +186,27 @@ pub(crate) fn leaks() -> Vec<crate::Violation> {
 #[no_mangle]
 pub extern "C" fn if_alloc(ty: u8) -> *mut c_void {
     crate::epoch::may_sleep("if_alloc");
-    let p = crate::malloc::untracked(|| Box::into_raw(vec![0u8; SIZEOF_IFNET].into_boxed_slice())) as *mut u8 as usize;
+    let p = crate::malloc::untracked(|| Box::into_raw(vec![0u8; SIZEOF_IFNET].into_boxed_slice()))
+        as *mut u8 as usize;
     let vnet = crate::vnet::curvnet() as usize;
     with(|t| {
-        let idx = (1..t.index.len()).find(|&i| t.index.get(i) == Some(&0)).unwrap_or_else(|| t.index.len().max(1));
+        let idx = (1..t.index.len())
+            .find(|&i| t.index.get(i) == Some(&0))
+            .unwrap_or_else(|| t.index.len().max(1));
         if t.index.len() <= idx {
             t.index.resize(idx + 1, 0);
         }
         if let Some(s) = t.index.get_mut(idx) {
             *s = p;
         }
-        let v = IfView { addr: p, ty, index: idx as u32, vnet, mtu: 0, ..IfView::default() };
+        let v = IfView {
+            addr: p,
+            ty,
+            index: idx as u32,
+            vnet,
+            mtu: 0,
+            ..IfView::default()
+        };
         t.ifs.insert(p, If { v, ..If::default() });
     });
     p as *mut c_void
@@ -182,7 +220,11 @@ pub extern "C" fn if_initname(ifp: *mut c_void, name: *const c_char, unit: c_int
         i.v.dname = n.clone();
         i.dname_ptr = name as usize;
         i.v.dunit = unit;
-        let mut x = if unit != IF_DUNIT_NONE { format!("{n}{unit}") } else { n };
+        let mut x = if unit != IF_DUNIT_NONE {
+            format!("{n}{unit}")
+        } else {
+            n
+        };
         x.truncate(15);
         i.v.name = x;
     });
@@ -192,7 +234,7 @@ pub extern "C" fn if_initname(ifp: *mut c_void, name: *const c_char, unit: c_int
 #[no_mangle]
 pub extern "C" fn if_attach(ifp: *mut c_void) {
     crate::epoch::may_sleep("if_attach");
-    get(ifp, "if_attach", |i| {
+    if let Some(e) = get(ifp, "if_attach", |i| {
         if i.v.attached {
             Err("if_attach twice")
         } else {
@@ -201,7 +243,9 @@ pub extern "C" fn if_attach(ifp: *mut c_void) {
         }
     })
     .and_then(Result::err)
-    .map(|e| violation(ViolationKind::BadArgument, e));
+    {
+        violation(ViolationKind::BadArgument, e)
+    }
 }
 
 /// if.c `if_detach`.
@@ -315,7 +359,9 @@ pub extern "C" fn if_setflags(ifp: *mut c_void, f: c_int) -> c_int {
 /// if.c `if_setflagbits`.
 #[no_mangle]
 pub extern "C" fn if_setflagbits(ifp: *mut c_void, set: c_int, clear: c_int) -> c_int {
-    get(ifp, "if_setflagbits", |i| i.v.flags = (i.v.flags | set) & !clear);
+    get(ifp, "if_setflagbits", |i| {
+        i.v.flags = (i.v.flags | set) & !clear
+    });
     0
 }
 
@@ -329,7 +375,9 @@ pub extern "C" fn if_setdrvflags(ifp: *mut c_void, f: c_int) -> c_int {
 /// if.c `if_setdrvflagbits`.
 #[no_mangle]
 pub extern "C" fn if_setdrvflagbits(ifp: *mut c_void, set: c_int, clear: c_int) -> c_int {
-    get(ifp, "if_setdrvflagbits", |i| i.v.drv_flags = (i.v.drv_flags | set) & !clear);
+    get(ifp, "if_setdrvflagbits", |i| {
+        i.v.drv_flags = (i.v.drv_flags | set) & !clear
+    });
     0
 }
 
@@ -375,21 +423,30 @@ pub extern "C" fn if_setgetcounterfn(ifp: *mut c_void, _f: usize) {
 /// if.c `if_inc_counter`.
 #[no_mangle]
 pub extern "C" fn if_inc_counter(ifp: *mut c_void, cnt: c_int, inc: i64) {
-    get(ifp, "if_inc_counter", |i| match i.v.counters.get_mut(cnt as usize) {
-        Some(c) => {
-            *c = c.wrapping_add_signed(inc);
-            true
+    let ok = get(ifp, "if_inc_counter", |i| {
+        match i.v.counters.get_mut(cnt as usize) {
+            Some(c) => {
+                *c = c.wrapping_add_signed(inc);
+                true
+            }
+            None => false,
         }
-        None => false,
-    })
-    .filter(|ok| !ok)
-    .map(|_| violation(ViolationKind::BadArgument, format!("if_inc_counter: bad counter {cnt}")));
+    });
+    if ok == Some(false) {
+        violation(
+            ViolationKind::BadArgument,
+            format!("if_inc_counter: bad counter {cnt}"),
+        );
+    }
 }
 
 /// if.c `if_get_counter_default`.
 #[no_mangle]
 pub extern "C" fn if_get_counter_default(ifp: *mut c_void, cnt: c_int) -> u64 {
-    get(ifp, "if_get_counter_default", |i| i.v.counters.get(cnt as usize).copied().unwrap_or(0)).unwrap_or(0)
+    get(ifp, "if_get_counter_default", |i| {
+        i.v.counters.get(cnt as usize).copied().unwrap_or(0)
+    })
+    .unwrap_or(0)
 }
 
 /// if.c `if_addgroup`.
@@ -453,10 +510,12 @@ pub extern "C" fn if_ref(ifp: *mut c_void) {
 /// if.c `if_rele`.
 #[no_mangle]
 pub extern "C" fn if_rele(ifp: *mut c_void) {
-    let r = with(|t| t.ifs.get_mut(&(ifp as usize)).map(|i| {
-        i.refs -= 1;
-        i.refs
-    }));
+    let r = with(|t| {
+        t.ifs.get_mut(&(ifp as usize)).map(|i| {
+            i.refs -= 1;
+            i.refs
+        })
+    });
     if r.is_some_and(|r| r < 0) {
         violation(ViolationKind::RefcountUnderflow, "if_rele without if_ref");
     }
@@ -494,7 +553,10 @@ pub extern "C" fn bpfdetach(ifp: *mut c_void) {
 /// bpf.c `bpf_peers_present_if`.
 #[no_mangle]
 pub extern "C" fn bpf_peers_present_if(ifp: *mut c_void) -> bool {
-    get(ifp, "bpf_peers_present_if", |i| i.v.bpf.is_some() && i.listeners).unwrap_or(false)
+    get(ifp, "bpf_peers_present_if", |i| {
+        i.v.bpf.is_some() && i.listeners
+    })
+    .unwrap_or(false)
 }
 
 /// bpf.c `bpf_mtap2_if`: records (header, packet) when listened to.
@@ -505,7 +567,9 @@ pub extern "C" fn bpf_mtap2_if(ifp: *mut c_void, data: *mut c_void, dlen: c_uint
     }
     let pkt = crate::mbuf::bytes(m).unwrap_or_default();
     // SAFETY: the caller's header of dlen bytes.
-    let hdr = crate::malloc::untracked(|| unsafe { std::slice::from_raw_parts(data.cast::<u8>(), dlen as usize) }.to_vec());
+    let hdr = crate::malloc::untracked(|| {
+        unsafe { std::slice::from_raw_parts(data.cast::<u8>(), dlen as usize) }.to_vec()
+    });
     get(ifp, "bpf_mtap2_if", |i| {
         if i.v.bpf.is_some() && i.listeners {
             i.taps.push((hdr, pkt));
@@ -529,10 +593,13 @@ pub fn call_ioctl(ifp: usize, cmd: c_ulong, data: &mut [u8]) -> c_int {
         b
     });
     // SAFETY: an if_ioctl_fn_t installed by the module.
-    let f: unsafe extern "C" fn(*mut c_void, c_ulong, *mut c_char) -> c_int = unsafe { std::mem::transmute(f) };
+    let f: unsafe extern "C" fn(*mut c_void, c_ulong, *mut c_char) -> c_int =
+        unsafe { std::mem::transmute(f) };
     let v = view(ifp).map_or(0, |v| v.vnet);
     // SAFETY: as ifioctl calls it: a referenced ifnet, kernel buffer.
-    let e = crate::vnet::with_vnet(v as *mut _, || crate::malloc::in_module(|| unsafe { f(ifp as *mut c_void, cmd, buf.as_mut_ptr().cast()) }));
+    let e = crate::vnet::with_vnet(v as *mut _, || {
+        crate::malloc::in_module(|| unsafe { f(ifp as *mut c_void, cmd, buf.as_mut_ptr().cast()) })
+    });
     let n = data.len();
     if let Some(src) = buf.get(..n) {
         data.copy_from_slice(src);
@@ -548,9 +615,12 @@ pub fn call_transmit(ifp: usize, m: *mut mbuf) -> c_int {
         return EINVAL;
     }
     // SAFETY: an if_transmit_fn_t installed by the module.
-    let f: unsafe extern "C" fn(*mut c_void, *mut mbuf) -> c_int = unsafe { std::mem::transmute(f) };
+    let f: unsafe extern "C" fn(*mut c_void, *mut mbuf) -> c_int =
+        unsafe { std::mem::transmute(f) };
     let v = view(ifp).map_or(0, |v| v.vnet);
     crate::vnet::with_vnet(v as *mut _, || {
-        crate::epoch::with_section(|| crate::malloc::in_module(|| unsafe { f(ifp as *mut c_void, m) }))
+        crate::epoch::with_section(|| {
+            crate::malloc::in_module(|| unsafe { f(ifp as *mut c_void, m) })
+        })
     })
 }

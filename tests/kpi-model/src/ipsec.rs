@@ -22,7 +22,9 @@ use std::ffi::{c_int, c_uint};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use sys_bindings::ipsec::{ipsecrequest, secpolicy, sockaddr_union};
-use sys_bindings::ipsec_consts::{IPSEC_DIR_INBOUND, IPSEC_DIR_OUTBOUND, IPSEC_SPSTATE_DEAD, IPSEC_SPSTATE_IFNET};
+use sys_bindings::ipsec_consts::{
+    IPSEC_DIR_INBOUND, IPSEC_DIR_OUTBOUND, IPSEC_SPSTATE_DEAD, IPSEC_SPSTATE_IFNET,
+};
 use sys_bindings::mbuf::mbuf;
 
 /// malloc types of key.c.
@@ -94,11 +96,21 @@ struct Spd {
 static SPD: Mutex<Option<Spd>> = Mutex::new(None);
 
 fn with<R>(f: impl FnOnce(&mut Spd) -> R) -> R {
-    crate::malloc::untracked(|| f(SPD.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(Spd::default)))
+    crate::malloc::untracked(|| {
+        f(SPD
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(Spd::default))
+    })
 }
 
 pub(crate) fn reset() {
-    with(|s| *s = Spd { next_id: 1, ..Spd::default() });
+    with(|s| {
+        *s = Spd {
+            next_id: 1,
+            ..Spd::default()
+        }
+    });
 }
 
 fn ip_of(u: &sockaddr_union) -> Option<IpAddr> {
@@ -117,7 +129,12 @@ pub fn view(sp: *const secpolicy) -> SpView {
     // SAFETY: callers pass live model policies.
     let p = unsafe { &*sp };
     // SAFETY: reading the request if present.
-    let r = p.req.first().copied().filter(|r| !r.is_null()).map(|r| unsafe { &*r });
+    let r = p
+        .req
+        .first()
+        .copied()
+        .filter(|r| !r.is_null())
+        .map(|r| unsafe { &*r });
     SpView {
         id: p.id,
         dir: p.spidx.dir,
@@ -132,7 +149,11 @@ pub fn view(sp: *const secpolicy) -> SpView {
         ul_proto: p.spidx.ul_proto,
         policy: p.policy,
         priority: p.priority,
-        scope: if p.state == c_uint::from(IPSEC_SPSTATE_IFNET) { "ifnet" } else { "none" },
+        scope: if p.state == c_uint::from(IPSEC_SPSTATE_IFNET) {
+            "ifnet"
+        } else {
+            "none"
+        },
         level: r.map_or(0, |r| r.level),
         proto: r.map_or(0, |r| r.saidx.proto),
         mode: r.map_or(0, |r| r.saidx.mode),
@@ -178,18 +199,30 @@ pub(crate) fn leaks() -> Vec<crate::Violation> {
         .map(|p| {
             // SAFETY: live policy.
             let rc = unsafe { (*(p as *const secpolicy)).refcnt };
-            crate::Violation { kind: ViolationKind::RefcountLeak, what: format!("policy {p:#x} ({:?}) still has {rc} reference(s)", view(p as *const secpolicy)) }
+            crate::Violation {
+                kind: ViolationKind::RefcountLeak,
+                what: format!(
+                    "policy {p:#x} ({:?}) still has {rc} reference(s)",
+                    view(p as *const secpolicy)
+                ),
+            }
         })
         .collect()
 }
 
 fn check_sp(sp: *const secpolicy, what: &str) -> bool {
     if sp.is_null() {
-        violation(ViolationKind::BadArgument, format!("{what}: NULL policy (IPSEC_ASSERT null sp)"));
+        violation(
+            ViolationKind::BadArgument,
+            format!("{what}: NULL policy (IPSEC_ASSERT null sp)"),
+        );
         return false;
     }
     if !with(|s| s.live.contains_key(&(sp as usize))) {
-        violation(ViolationKind::RefcountUnderflow, format!("{what}: policy {sp:p} already freed"));
+        violation(
+            ViolationKind::RefcountUnderflow,
+            format!("{what}: policy {sp:p} already freed"),
+        );
         return false;
     }
     true
@@ -198,7 +231,11 @@ fn check_sp(sp: *const secpolicy, what: &str) -> bool {
 /// key.c `key_newsp`.
 #[no_mangle]
 pub extern "C" fn key_newsp() -> *mut secpolicy {
-    let Some(p) = kmalloc(std::mem::size_of::<secpolicy>(), M_IPSEC_SP, M_NOWAIT | M_ZERO) else {
+    let Some(p) = kmalloc(
+        std::mem::size_of::<secpolicy>(),
+        M_IPSEC_SP,
+        M_NOWAIT | M_ZERO,
+    ) else {
         return std::ptr::null_mut();
     };
     let sp = p.cast::<secpolicy>();
@@ -211,7 +248,12 @@ pub extern "C" fn key_newsp() -> *mut secpolicy {
 /// key.c `ipsec_newisr`.
 #[no_mangle]
 pub extern "C" fn ipsec_newisr() -> *mut ipsecrequest {
-    kmalloc(std::mem::size_of::<ipsecrequest>(), M_IPSEC_SR, M_NOWAIT | M_ZERO).map_or(std::ptr::null_mut(), |p| p.cast())
+    kmalloc(
+        std::mem::size_of::<ipsecrequest>(),
+        M_IPSEC_SR,
+        M_NOWAIT | M_ZERO,
+    )
+    .map_or(std::ptr::null_mut(), |p| p.cast())
 }
 
 /// key.c `ipsec_delisr`.
@@ -253,7 +295,10 @@ pub extern "C" fn key_freesp(spp: *mut *mut secpolicy) {
         let a = &*std::ptr::addr_of_mut!((*sp).refcnt).cast::<std::sync::atomic::AtomicU32>();
         let old = a.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
         if old == 0 {
-            violation(ViolationKind::RefcountUnderflow, format!("key_freesp: {sp:p} refcount underflow"));
+            violation(
+                ViolationKind::RefcountUnderflow,
+                format!("key_freesp: {sp:p} refcount underflow"),
+            );
             a.store(0, std::sync::atomic::Ordering::Relaxed);
             return;
         }
@@ -286,7 +331,9 @@ pub extern "C" fn key_freesp(spp: *mut *mut secpolicy) {
 #[no_mangle]
 pub extern "C" fn key_register_ifnet(spp: *mut *mut secpolicy, count: c_uint) -> c_int {
     // SAFETY: caller: array of `count` policy pointers.
-    let sps: Vec<*mut secpolicy> = (0..count as usize).map(|i| unsafe { *spp.add(i) }).collect();
+    let sps: Vec<*mut secpolicy> = (0..count as usize)
+        .map(|i| unsafe { *spp.add(i) })
+        .collect();
     for &sp in &sps {
         if !check_sp(sp, "key_register_ifnet") {
             return EAGAIN;
@@ -294,10 +341,16 @@ pub extern "C" fn key_register_ifnet(spp: *mut *mut secpolicy, count: c_uint) ->
         // SAFETY: live.
         let d = unsafe { (*sp).spidx.dir };
         if d != IPSEC_DIR_INBOUND && d != IPSEC_DIR_OUTBOUND {
-            violation(ViolationKind::BadArgument, format!("key_register_ifnet: invalid direction {d}"));
+            violation(
+                ViolationKind::BadArgument,
+                format!("key_register_ifnet: invalid direction {d}"),
+            );
         }
         if with(|s| s.live.get(&(sp as usize)).copied().unwrap_or(false)) {
-            violation(ViolationKind::BadArgument, format!("key_register_ifnet: {sp:p} registered twice"));
+            violation(
+                ViolationKind::BadArgument,
+                format!("key_register_ifnet: {sp:p} registered twice"),
+            );
         }
     }
     if let Some(e) = with(|s| s.register_error.take()) {
@@ -352,7 +405,15 @@ fn process(ipv: u8, m: *mut mbuf, sp: *mut secpolicy, kpi: &'static str) -> c_in
         // SAFETY: live packet.
         let fib = unsafe { (*m).m_pkthdr.fibnum };
         let policy = view(sp);
-        with(|s| s.sent.push(Sent { ipv, bytes, fib, policy, error }));
+        with(|s| {
+            s.sent.push(Sent {
+                ipv,
+                bytes,
+                fib,
+                policy,
+                error,
+            })
+        });
     }
     if m_ok {
         crate::mbuf::free_chain(m, kpi);
@@ -366,13 +427,21 @@ fn process(ipv: u8, m: *mut mbuf, sp: *mut secpolicy, kpi: &'static str) -> c_in
 
 /// ipsec_output.c `ipsec4_process_packet`.
 #[no_mangle]
-pub extern "C" fn ipsec4_process_packet(m: *mut mbuf, sp: *mut secpolicy, _inp: *mut std::ffi::c_void) -> c_int {
+pub extern "C" fn ipsec4_process_packet(
+    m: *mut mbuf,
+    sp: *mut secpolicy,
+    _inp: *mut std::ffi::c_void,
+) -> c_int {
     process(4, m, sp, "ipsec4_process_packet")
 }
 
 /// ipsec_output.c `ipsec6_process_packet`.
 #[no_mangle]
-pub extern "C" fn ipsec6_process_packet(m: *mut mbuf, sp: *mut secpolicy, _inp: *mut std::ffi::c_void) -> c_int {
+pub extern "C" fn ipsec6_process_packet(
+    m: *mut mbuf,
+    sp: *mut secpolicy,
+    _inp: *mut std::ffi::c_void,
+) -> c_int {
     process(6, m, sp, "ipsec6_process_packet")
 }
 
@@ -397,7 +466,16 @@ pub struct SaSpec {
 impl SaSpec {
     /// A mature tunnel-mode ESP SA.
     pub fn esp_tunnel(src: IpAddr, dst: IpAddr, reqid: u32) -> SaSpec {
-        SaSpec { src, dst, sport: 0, dport: 0, proto: 50, mode: 2, reqid, state: 1 }
+        SaSpec {
+            src,
+            dst,
+            sport: 0,
+            dport: 0,
+            proto: 50,
+            mode: 2,
+            reqid,
+            state: 1,
+        }
     }
 }
 
@@ -425,9 +503,17 @@ fn put(u: &mut sockaddr_union, a: IpAddr, port: u16) {
     let b = crate::netinet::sockaddr_of(a);
     // SAFETY: sockaddr_union is 28 bytes (sockaddr_in6 size) of plain data.
     unsafe {
-        std::ptr::copy_nonoverlapping(b.as_ptr(), (u as *mut sockaddr_union).cast::<u8>(), b.len().min(std::mem::size_of::<sockaddr_union>()));
+        std::ptr::copy_nonoverlapping(
+            b.as_ptr(),
+            (u as *mut sockaddr_union).cast::<u8>(),
+            b.len().min(std::mem::size_of::<sockaddr_union>()),
+        );
         // sin_port / sin6_port are at offset 2 in both (network order).
-        (u as *mut sockaddr_union).cast::<u8>().add(2).cast::<[u8; 2]>().write(port.to_be_bytes());
+        (u as *mut sockaddr_union)
+            .cast::<u8>()
+            .add(2)
+            .cast::<[u8; 2]>()
+            .write(port.to_be_bytes());
     }
 }
 
@@ -443,20 +529,32 @@ pub fn input(inner: u8, bytes: &[u8], sa: &SaSpec, rcvif: usize) -> InputOutcome
     // SAFETY: fresh packet.
     unsafe { (*m).m_pkthdr.rcvif = rcvif as *mut _ };
     // SAFETY: zeroed plain C structs, filled below; live for this call.
-    let mut sah: Box<secashead> = crate::malloc::untracked(|| Box::new(unsafe { std::mem::zeroed() }));
+    let mut sah: Box<secashead> =
+        crate::malloc::untracked(|| Box::new(unsafe { std::mem::zeroed() }));
     put(&mut sah.saidx.src, sa.src, sa.sport);
     put(&mut sah.saidx.dst, sa.dst, sa.dport);
     sah.saidx.proto = sa.proto;
     sah.saidx.mode = sa.mode;
     sah.saidx.reqid = sa.reqid;
     // SAFETY: as above.
-    let mut sav: Box<secasvar> = crate::malloc::untracked(|| Box::new(unsafe { std::mem::zeroed() }));
+    let mut sav: Box<secasvar> =
+        crate::malloc::untracked(|| Box::new(unsafe { std::mem::zeroed() }));
     sav.sah = &mut *sah;
     sav.state = sa.state;
     sav.refcnt = 1;
-    let mut ctx = ipsec_ctx_data { mp: &mut m, sav: &mut *sav, inp: std::ptr::null_mut(), af, enc: IPSEC_ENC_AFTER };
+    let mut ctx = ipsec_ctx_data {
+        mp: &mut m,
+        sav: &mut *sav,
+        inp: std::ptr::null_mut(),
+        af,
+        enc: IPSEC_ENC_AFTER,
+    };
     crate::epoch::with_section(|| {
-        crate::hhook::run_ipsec(sys_bindings::hhook::HHOOK_TYPE_IPSEC_IN, i32::from(af), (&raw mut ctx).cast());
+        crate::hhook::run_ipsec(
+            sys_bindings::hhook::HHOOK_TYPE_IPSEC_IN,
+            i32::from(af),
+            (&raw mut ctx).cast(),
+        );
     });
     if m.is_null() {
         return InputOutcome::Consumed;
@@ -465,7 +563,14 @@ pub fn input(inner: u8, bytes: &[u8], sa: &SaSpec, rcvif: usize) -> InputOutcome
         return InputOutcome::Consumed;
     }
     // SAFETY: live packet.
-    let d = unsafe { Delivered { bytes: crate::mbuf::bytes(m).unwrap_or_default(), rcvif: (*m).m_pkthdr.rcvif as usize, fib: (*m).m_pkthdr.fibnum, flags: (*m).m_flags() } };
+    let d = unsafe {
+        Delivered {
+            bytes: crate::mbuf::bytes(m).unwrap_or_default(),
+            rcvif: (*m).m_pkthdr.rcvif as usize,
+            fib: (*m).m_pkthdr.fibnum,
+            flags: (*m).m_flags(),
+        }
+    };
     crate::mbuf::free_chain(m, "netisr_queue_src");
     InputOutcome::Delivered(d)
 }

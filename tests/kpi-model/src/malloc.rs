@@ -140,10 +140,16 @@ pub fn kmalloc(size: usize, mtype: &str, flags: c_int) -> Option<*mut u8> {
     let nowait = flags & M_NOWAIT != 0;
     let waitok = flags & M_WAITOK != 0;
     if nowait == waitok {
-        violation(ViolationKind::BadArgument, format!("malloc({mtype}): flags {flags:#x} need exactly one of M_WAITOK/M_NOWAIT"));
+        violation(
+            ViolationKind::BadArgument,
+            format!("malloc({mtype}): flags {flags:#x} need exactly one of M_WAITOK/M_NOWAIT"),
+        );
     }
     if waitok && crate::epoch::depth() > 0 {
-        violation(ViolationKind::SleepInEpoch, format!("malloc({mtype}, M_WAITOK) inside an epoch section"));
+        violation(
+            ViolationKind::SleepInEpoch,
+            format!("malloc({mtype}, M_WAITOK) inside an epoch section"),
+        );
     }
     if waitok {
         with_heap(|h| h.waitok_calls += 1);
@@ -168,11 +174,17 @@ pub fn kfree(p: *mut u8, mtype: &str) {
     }
     let b = with_heap(|h| h.live.remove(&(p as usize)));
     let Some(b) = b else {
-        violation(ViolationKind::Malloc, format!("free({p:p}, {mtype}): not allocated (double free?)"));
+        violation(
+            ViolationKind::Malloc,
+            format!("free({p:p}, {mtype}): not allocated (double free?)"),
+        );
         return;
     };
     if b.mtype != mtype {
-        violation(ViolationKind::Malloc, format!("free({p:p}): allocated as {} freed as {mtype}", b.mtype));
+        violation(
+            ViolationKind::Malloc,
+            format!("free({p:p}): allocated as {} freed as {mtype}", b.mtype),
+        );
     }
     // SAFETY: p is a live block of b.size bytes.
     unsafe { fill_poison(p, b.size) };
@@ -214,7 +226,11 @@ fn type_name(mtp: *const c_void) -> String {
         return format!("<malloc type {mtp:p}>");
     }
     // SAFETY: ks_shortdesc is a NUL-terminated static string.
-    untracked(|| unsafe { CStr::from_ptr(desc) }.to_string_lossy().into_owned())
+    untracked(|| {
+        unsafe { CStr::from_ptr(desc) }
+            .to_string_lossy()
+            .into_owned()
+    })
 }
 
 /// malloc(9): sys/kern/kern_malloc.c `malloc`.  Host link name
@@ -235,11 +251,19 @@ pub extern "C" fn kpi_model_free(p: *mut c_void, mtp: *const c_void) {
 /// realloc(9) (host name `kpi_model_realloc`): a new block, contents
 /// copied; on failure NULL and the old block stays allocated.
 #[no_mangle]
-pub extern "C" fn kpi_model_realloc(p: *mut c_void, size: usize, mtp: *const c_void, flags: c_int) -> *mut c_void {
+pub extern "C" fn kpi_model_realloc(
+    p: *mut c_void,
+    size: usize,
+    mtp: *const c_void,
+    flags: c_int,
+) -> *mut c_void {
     let name = type_name(mtp);
     let old = with_heap(|h| h.live.get(&(p as usize)).map(|b| b.size));
     if !p.is_null() && old.is_none() {
-        violation(ViolationKind::Malloc, format!("realloc({p:p}, {name}): not allocated"));
+        violation(
+            ViolationKind::Malloc,
+            format!("realloc({p:p}, {name}): not allocated"),
+        );
         return std::ptr::null_mut();
     }
     let Some(n) = kmalloc(size, &name, flags) else {
@@ -255,9 +279,17 @@ pub extern "C" fn kpi_model_realloc(p: *mut c_void, size: usize, mtp: *const c_v
 
 /// malloc_aligned(9): `align` a power of two <= PAGE_SIZE.
 #[no_mangle]
-pub extern "C" fn malloc_aligned(size: usize, align: usize, mtp: *const c_void, flags: c_int) -> *mut c_void {
+pub extern "C" fn malloc_aligned(
+    size: usize,
+    align: usize,
+    mtp: *const c_void,
+    flags: c_int,
+) -> *mut c_void {
     if !align.is_power_of_two() || align > 4096 {
-        violation(ViolationKind::BadArgument, format!("malloc_aligned: bad alignment {align}"));
+        violation(
+            ViolationKind::BadArgument,
+            format!("malloc_aligned: bad alignment {align}"),
+        );
     }
     // kmalloc aligns to size.next_power_of_two() (>= 16, <= 4096).
     let name = type_name(mtp);
@@ -275,14 +307,20 @@ pub extern "C" fn malloc_uninit(mtp: *mut c_void) {
     let name = type_name(mtp);
     let (n, _) = in_use(&name);
     if n != 0 {
-        violation(ViolationKind::Malloc, format!("malloc_uninit({name}): {n} allocations leaked"));
+        violation(
+            ViolationKind::Malloc,
+            format!("malloc_uninit({name}): {n} allocations leaked"),
+        );
     }
 }
 
 /// (allocations, bytes) live for one malloc type.
 pub fn in_use(mtype: &str) -> (usize, usize) {
     with_heap(|h| {
-        h.live.values().filter(|b| b.mtype == mtype).fold((0, 0), |(n, s), b| (n + 1, s + b.size))
+        h.live
+            .values()
+            .filter(|b| b.mtype == mtype)
+            .fold((0, 0), |(n, s), b| (n + 1, s + b.size))
     })
 }
 
@@ -355,7 +393,11 @@ unsafe impl GlobalAlloc for ModelAlloc {
         // SAFETY: forwarded contract.
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
-            let b = Block { size: layout.size(), align: layout.align(), mtype: untracked(|| RUST_ALLOC_TYPE.to_owned()) };
+            let b = Block {
+                size: layout.size(),
+                align: layout.align(),
+                mtype: untracked(|| RUST_ALLOC_TYPE.to_owned()),
+            };
             with_heap(|h| h.live.insert(p as usize, b));
         }
         p

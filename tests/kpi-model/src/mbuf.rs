@@ -32,7 +32,12 @@ struct Reg {
 static REG: Mutex<Option<Reg>> = Mutex::new(None);
 
 fn with<R>(f: impl FnOnce(&mut Reg) -> R) -> R {
-    crate::malloc::untracked(|| f(REG.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(Reg::default)))
+    crate::malloc::untracked(|| {
+        f(REG
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(Reg::default))
+    })
 }
 
 pub(crate) fn reset() {
@@ -56,14 +61,22 @@ pub fn packet(segments: &[&[u8]]) -> *mut mbuf {
     let total: usize = segments.iter().map(|s| s.len()).sum();
     let mut head: *mut mbuf = std::ptr::null_mut();
     let mut prev: *mut mbuf = std::ptr::null_mut();
-    let segs: Vec<&[u8]> = if segments.is_empty() { vec![&[][..]] } else { segments.to_vec() };
+    let segs: Vec<&[u8]> = if segments.is_empty() {
+        vec![&[][..]]
+    } else {
+        segments.to_vec()
+    };
     for (i, seg) in segs.iter().enumerate() {
         let m = new_raw();
         // SAFETY: fresh zeroed mbuf we own.
         let mm = unsafe { &mut *m };
         mm.set_m_type(MT_DATA);
         let inline_room = if i == 0 { MHLEN } else { MLEN };
-        let inline_at = if i == 0 { std::mem::offset_of!(mbuf, m_tail) } else { std::mem::offset_of!(mbuf, m_pkthdr) };
+        let inline_at = if i == 0 {
+            std::mem::offset_of!(mbuf, m_tail)
+        } else {
+            std::mem::offset_of!(mbuf, m_pkthdr)
+        };
         let mut flags = if i == 0 { M_PKTHDR } else { 0 };
         let data: *mut u8 = if seg.len() <= inline_room {
             // SAFETY: inside the 256-byte mbuf.
@@ -103,11 +116,17 @@ pub fn check_live(m: *const mbuf, kpi: &str) -> bool {
     match with(|r| r.mbufs.get(&(m as usize)).cloned()) {
         Some(St::Live) => true,
         Some(St::Freed(by)) => {
-            violation(ViolationKind::MbufDoubleFree, format!("{kpi}: mbuf {m:p} already freed by {by}"));
+            violation(
+                ViolationKind::MbufDoubleFree,
+                format!("{kpi}: mbuf {m:p} already freed by {by}"),
+            );
             false
         }
         None => {
-            violation(ViolationKind::BadArgument, format!("{kpi}: {m:p} is not an mbuf"));
+            violation(
+                ViolationKind::BadArgument,
+                format!("{kpi}: {m:p} is not an mbuf"),
+            );
             false
         }
     }
@@ -125,7 +144,9 @@ pub fn bytes(m: *const mbuf) -> Option<Vec<u8>> {
         let c = unsafe { &*cur };
         if c.m_len > 0 {
             // SAFETY: m_data holds m_len bytes.
-            out.extend_from_slice(unsafe { std::slice::from_raw_parts(c.m_data.cast::<u8>(), c.m_len as usize) });
+            out.extend_from_slice(unsafe {
+                std::slice::from_raw_parts(c.m_data.cast::<u8>(), c.m_len as usize)
+            });
         }
         cur = c.m_next;
     }
@@ -160,7 +181,10 @@ pub fn free_chain(m: *mut mbuf, kpi: &'static str) {
     while !cur.is_null() {
         let st = with(|r| r.mbufs.insert(cur as usize, St::Freed(kpi)));
         if st != Some(St::Live) {
-            violation(ViolationKind::MbufDoubleFree, format!("{kpi}: chain member {cur:p} not live"));
+            violation(
+                ViolationKind::MbufDoubleFree,
+                format!("{kpi}: chain member {cur:p} not live"),
+            );
             return;
         }
         // SAFETY: a live mbuf of the model (256 bytes).
@@ -190,7 +214,10 @@ pub(crate) fn leaks() -> Vec<crate::Violation> {
     if n == 0 {
         return Vec::new();
     }
-    vec![crate::Violation { kind: ViolationKind::MbufLeak, what: format!("{n} mbuf(s) never freed nor handed on") }]
+    vec![crate::Violation {
+        kind: ViolationKind::MbufLeak,
+        what: format!("{n} mbuf(s) never freed nor handed on"),
+    }]
 }
 
 /// kern_mbuf.c `m_freem`.
@@ -201,7 +228,12 @@ pub extern "C" fn m_freem(m: *mut mbuf) {
 
 /// uipc_mbuf2.c `m_tag_locate`.
 #[no_mangle]
-pub extern "C" fn m_tag_locate(m: *mut mbuf, cookie: u32, ty: u16, start: *mut m_tag) -> *mut m_tag {
+pub extern "C" fn m_tag_locate(
+    m: *mut mbuf,
+    cookie: u32,
+    ty: u16,
+    start: *mut m_tag,
+) -> *mut m_tag {
     if !check_live(m, "m_tag_locate") {
         return std::ptr::null_mut();
     }
@@ -238,7 +270,10 @@ pub extern "C" fn m_copydata(m: *const mbuf, off: c_int, len: c_int, cp: *mut c_
             // SAFETY: cp has room for len bytes (caller contract).
             unsafe { std::ptr::copy_nonoverlapping(s.as_ptr(), cp.cast::<u8>(), len) }
         }
-        None => violation(ViolationKind::BadArgument, "m_copydata: chain too short (KASSERT)"),
+        None => violation(
+            ViolationKind::BadArgument,
+            "m_copydata: chain too short (KASSERT)",
+        ),
     }
 }
 

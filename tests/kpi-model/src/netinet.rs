@@ -46,7 +46,12 @@ struct Net {
 static NET: Mutex<Option<Net>> = Mutex::new(None);
 
 fn with<R>(f: impl FnOnce(&mut Net) -> R) -> R {
-    crate::malloc::untracked(|| f(NET.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(Net::default)))
+    crate::malloc::untracked(|| {
+        f(NET
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(Net::default))
+    })
 }
 
 pub(crate) fn reset() {
@@ -55,13 +60,24 @@ pub(crate) fn reset() {
 
 pub(crate) fn leaks() -> Vec<crate::Violation> {
     with(|n| {
-        n.cbs.iter().map(|c| crate::Violation { kind: ViolationKind::Malloc, what: format!("srcaddr callback {:#x} still registered", c.cookie) }).collect()
+        n.cbs
+            .iter()
+            .map(|c| crate::Violation {
+                kind: ViolationKind::Malloc,
+                what: format!("srcaddr callback {:#x} still registered", c.cookie),
+            })
+            .collect()
     })
 }
 
 /// Registered srcaddr callbacks (v4, v6).
 pub fn srcaddr_count() -> (usize, usize) {
-    with(|n| (n.cbs.iter().filter(|c| !c.v6).count(), n.cbs.iter().filter(|c| c.v6).count()))
+    with(|n| {
+        (
+            n.cbs.iter().filter(|c| !c.v6).count(),
+            n.cbs.iter().filter(|c| c.v6).count(),
+        )
+    })
 }
 
 fn register(v6: bool, func: usize, arg: usize, mflags: c_int) -> *const c_void {
@@ -70,7 +86,14 @@ fn register(v6: bool, func: usize, arg: usize, mflags: c_int) -> *const c_void {
     };
     crate::malloc::kfree(p, "encap_export_host"); // kept in the model's table
     let cookie = crate::malloc::untracked(|| Box::into_raw(Box::new(0u64))) as usize;
-    with(|n| n.cbs.push(Srcaddr { cookie, v6, func, arg }));
+    with(|n| {
+        n.cbs.push(Srcaddr {
+            cookie,
+            v6,
+            func,
+            arg,
+        })
+    });
     cookie as *const c_void
 }
 
@@ -78,7 +101,8 @@ fn unregister(v6: bool, cookie: *const c_void) -> c_int {
     crate::epoch::may_sleep("ip_encap_unregister_srcaddr");
     let found = with(|n| {
         let before = n.cbs.len();
-        n.cbs.retain(|c| !(c.cookie == cookie as usize && c.v6 == v6));
+        n.cbs
+            .retain(|c| !(c.cookie == cookie as usize && c.v6 == v6));
         before != n.cbs.len()
     });
     if !found {
@@ -90,13 +114,21 @@ fn unregister(v6: bool, cookie: *const c_void) -> c_int {
 
 /// ip_encap.c `ip_encap_register_srcaddr`.
 #[no_mangle]
-pub extern "C" fn ip_encap_register_srcaddr(func: usize, arg: *mut c_void, mflags: c_int) -> *const c_void {
+pub extern "C" fn ip_encap_register_srcaddr(
+    func: usize,
+    arg: *mut c_void,
+    mflags: c_int,
+) -> *const c_void {
     register(false, func, arg as usize, mflags)
 }
 
 /// ip6_encap.c `ip6_encap_register_srcaddr`.
 #[no_mangle]
-pub extern "C" fn ip6_encap_register_srcaddr(func: usize, arg: *mut c_void, mflags: c_int) -> *const c_void {
+pub extern "C" fn ip6_encap_register_srcaddr(
+    func: usize,
+    arg: *mut c_void,
+    mflags: c_int,
+) -> *const c_void {
     register(true, func, arg as usize, mflags)
 }
 
@@ -116,11 +148,25 @@ pub extern "C" fn ip6_encap_unregister_srcaddr(cookie: *const c_void) -> c_int {
 pub fn sockaddr_of(a: IpAddr) -> Vec<u8> {
     match a {
         IpAddr::V4(v4) => {
-            let s = sockaddr_in { sin_len: 16, sin_family: 2, sin_addr: sys_bindings::net::in_addr { s_addr: v4.octets() }, ..Default::default() };
+            let s = sockaddr_in {
+                sin_len: 16,
+                sin_family: 2,
+                sin_addr: sys_bindings::net::in_addr {
+                    s_addr: v4.octets(),
+                },
+                ..Default::default()
+            };
             zerocopy_bytes(&s)
         }
         IpAddr::V6(v6) => {
-            let s = sockaddr_in6 { sin6_len: 28, sin6_family: 28, sin6_addr: sys_bindings::net::in6_addr { s6_addr: v6.octets() }, ..Default::default() };
+            let s = sockaddr_in6 {
+                sin6_len: 28,
+                sin6_family: 28,
+                sin6_addr: sys_bindings::net::in6_addr {
+                    s6_addr: v6.octets(),
+                },
+                ..Default::default()
+            };
             zerocopy_bytes(&s)
         }
     }
@@ -128,7 +174,8 @@ pub fn sockaddr_of(a: IpAddr) -> Vec<u8> {
 
 fn zerocopy_bytes<T>(t: &T) -> Vec<u8> {
     // SAFETY: plain C structs without padding bytes of concern.
-    unsafe { std::slice::from_raw_parts((t as *const T).cast::<u8>(), std::mem::size_of::<T>()) }.to_vec()
+    unsafe { std::slice::from_raw_parts((t as *const T).cast::<u8>(), std::mem::size_of::<T>()) }
+        .to_vec()
 }
 
 /// Add (`add`) or delete a local address in the current vnet and fire
@@ -144,12 +191,19 @@ pub fn addr_event(a: IpAddr, add: bool) {
     });
     let sa = crate::malloc::untracked(|| sockaddr_of(a));
     let v6 = a.is_ipv6();
-    let cbs: Vec<(usize, usize)> = with(|n| n.cbs.iter().filter(|c| c.v6 == v6).map(|c| (c.func, c.arg)).collect());
+    let cbs: Vec<(usize, usize)> = with(|n| {
+        n.cbs
+            .iter()
+            .filter(|c| c.v6 == v6)
+            .map(|c| (c.func, c.arg))
+            .collect()
+    });
     let ev = if add { 0 } else { 1 };
     crate::epoch::with_section(|| {
         for (f, arg) in cbs {
             // SAFETY: an encap_srcaddr_t of the module.
-            let f: unsafe extern "C" fn(*mut c_void, *const sockaddr, c_int) = unsafe { std::mem::transmute(f) };
+            let f: unsafe extern "C" fn(*mut c_void, *const sockaddr, c_int) =
+                unsafe { std::mem::transmute(f) };
             // SAFETY: called as srcaddr_change_event does.
             crate::malloc::in_module(|| unsafe { f(arg as *mut c_void, sa.as_ptr().cast(), ev) });
         }
@@ -164,6 +218,7 @@ fn is_local(a: IpAddr) -> bool {
 /// in.c `in_localip`.
 #[no_mangle]
 pub extern "C" fn in_localip(a: sys_bindings::net::in_addr) -> bool {
+    crate::epoch::assert_in("in_localip");
     is_local(IpAddr::from(a.s_addr))
 }
 
@@ -175,7 +230,8 @@ pub extern "C" fn in6_localip(a: *mut [u8; 16]) -> c_int {
 }
 
 fn scoped(a: &[u8; 16]) -> bool {
-    (a[0] == 0xfe && a[1] & 0xc0 == 0x80) || (a[0] == 0xff && (a[1] & 0x0f == 0x02 || a[1] & 0x0f == 0x01))
+    (a[0] == 0xfe && a[1] & 0xc0 == 0x80)
+        || (a[0] == 0xff && (a[1] & 0x0f == 0x02 || a[1] & 0x0f == 0x01))
 }
 
 /// scope6.c `sa6_embedscope` (no default zone configured).
@@ -201,7 +257,10 @@ pub extern "C" fn sa6_recoverscope(sin6: *mut sockaddr_in6) -> c_int {
     // SAFETY: caller's sockaddr_in6.
     let s = unsafe { &mut *sin6 };
     if scoped(&s.sin6_addr.s6_addr) {
-        let zone = u32::from(u16::from_be_bytes([s.sin6_addr.s6_addr[2], s.sin6_addr.s6_addr[3]]));
+        let zone = u32::from(u16::from_be_bytes([
+            s.sin6_addr.s6_addr[2],
+            s.sin6_addr.s6_addr[3],
+        ]));
         if zone != 0 {
             if crate::ifnet::by_index(zone).is_none() {
                 return ENXIO;

@@ -44,13 +44,25 @@ impl Model {
             v.extend(f());
         }
         if crate::epoch::depth() > 0 {
-            v.push(Violation { kind: ViolationKind::EpochUnbalanced, what: format!("test ends inside {} epoch section(s)", crate::epoch::depth()) });
+            v.push(Violation {
+                kind: ViolationKind::EpochUnbalanced,
+                what: format!(
+                    "test ends inside {} epoch section(s)",
+                    crate::epoch::depth()
+                ),
+            });
         }
         for l in crate::sx::held() {
-            v.push(Violation { kind: ViolationKind::LockMisuse, what: format!("sx {l} still held at end of test") });
+            v.push(Violation {
+                kind: ViolationKind::LockMisuse,
+                what: format!("sx {l} still held at end of test"),
+            });
         }
         for (t, n, b) in crate::malloc::live_by_type() {
-            v.push(Violation { kind: ViolationKind::Malloc, what: format!("malloc type {t}: {n} allocations ({b} bytes) not freed") });
+            v.push(Violation {
+                kind: ViolationKind::Malloc,
+                what: format!("malloc type {t}: {n} allocations ({b} bytes) not freed"),
+            });
         }
         v
     }
@@ -168,11 +180,18 @@ impl Model {
 
     /// Packets tapped on `name`: (link header, packet); taken.
     pub fn bpf_taps(&self, name: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
-        self.ifnet(name).map(|i| crate::ifnet::take_taps(i.addr)).unwrap_or_default()
+        self.ifnet(name)
+            .map(|i| crate::ifnet::take_taps(i.addr))
+            .unwrap_or_default()
     }
 
     /// A packet decrypted with SA `sa` arrives (inner IP version 4 or 6).
-    pub fn ipsec_input(&self, inner: u8, bytes: &[u8], sa: &crate::ipsec::SaSpec) -> crate::ipsec::InputOutcome {
+    pub fn ipsec_input(
+        &self,
+        inner: u8,
+        bytes: &[u8],
+        sa: &crate::ipsec::SaSpec,
+    ) -> crate::ipsec::InputOutcome {
         crate::ipsec::input(inner, bytes, sa, 0)
     }
 

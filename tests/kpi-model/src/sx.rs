@@ -48,12 +48,22 @@ pub(crate) fn reset() {
 
 fn set_word(sx: *mut c_void, v: usize) {
     // SAFETY: sx points at a struct sx (32 bytes) owned by the module.
-    unsafe { sx.cast::<u8>().add(SX_LOCK_OFFSET).cast::<usize>().write_volatile(v) };
+    unsafe {
+        sx.cast::<u8>()
+            .add(SX_LOCK_OFFSET)
+            .cast::<usize>()
+            .write_volatile(v)
+    };
 }
 
 /// Names of locks held by anybody (for assert_clean).
 pub fn held() -> Vec<String> {
-    with(|m| m.values().filter(|s| s.owner.is_some()).map(|s| s.name.clone()).collect())
+    with(|m| {
+        m.values()
+            .filter(|s| s.owner.is_some())
+            .map(|s| s.name.clone())
+            .collect()
+    })
 }
 
 /// kern_sx.c `sx_init_flags`.
@@ -63,11 +73,29 @@ pub extern "C" fn sx_init_flags(sx: *mut c_void, desc: *const c_char, _opts: c_i
         "<sx>".to_owned()
     } else {
         // SAFETY: desc is a NUL-terminated string.
-        crate::malloc::untracked(|| unsafe { std::ffi::CStr::from_ptr(desc) }.to_string_lossy().into_owned())
+        crate::malloc::untracked(|| {
+            unsafe { std::ffi::CStr::from_ptr(desc) }
+                .to_string_lossy()
+                .into_owned()
+        })
     };
-    let prev = with(|m| m.insert(sx as usize, SxState { name: name.clone(), owner: None, destroyed: false }));
+    let prev = with(|m| {
+        m.insert(
+            sx as usize,
+            SxState {
+                name: name.clone(),
+                owner: None,
+                destroyed: false,
+            },
+        )
+    });
     if prev.is_some_and(|p| !p.destroyed) {
-        violation(ViolationKind::LockMisuse, format!("sx_init({name}): already initialized (lock_init: \"lock already initialized\")"));
+        violation(
+            ViolationKind::LockMisuse,
+            format!(
+                "sx_init({name}): already initialized (lock_init: \"lock already initialized\")"
+            ),
+        );
     }
     set_word(sx, SX_LOCK_UNLOCKED);
 }
@@ -93,7 +121,12 @@ pub extern "C" fn sx_destroy(sx: *mut c_void) {
 /// kern_sx.c `_sx_xlock` (target of the sx_xlock macro when LOCK_DEBUG or
 /// SX_NOINLINE; always exported).
 #[no_mangle]
-pub extern "C" fn _sx_xlock(sx: *mut c_void, _opts: c_int, _file: *const c_char, _line: c_int) -> c_int {
+pub extern "C" fn _sx_xlock(
+    sx: *mut c_void,
+    _opts: c_int,
+    _file: *const c_char,
+    _line: c_int,
+) -> c_int {
     crate::epoch::may_sleep("sx_xlock");
     let me = crate::thread::key();
     let r = crate::malloc::untracked(|| {
@@ -107,7 +140,12 @@ pub extern "C" fn _sx_xlock(sx: *mut c_void, _opts: c_int, _file: *const c_char,
                 return Err(format!("sx_xlock() of destroyed sx {}", s.name));
             }
             match s.owner {
-                Some(o) if o == me => return Err(format!("_sx_xlock_hard: recursed on non-recursive sx {}", s.name)),
+                Some(o) if o == me => {
+                    return Err(format!(
+                        "_sx_xlock_hard: recursed on non-recursive sx {}",
+                        s.name
+                    ))
+                }
                 Some(_) => g = RELEASED.wait(g).unwrap_or_else(|e| e.into_inner()),
                 None => {
                     s.owner = Some(me);
@@ -129,7 +167,10 @@ pub extern "C" fn _sx_xunlock(sx: *mut c_void, _file: *const c_char, _line: c_in
     let me = crate::thread::key();
     let r = with(|m| match m.get_mut(&(sx as usize)) {
         None => Err("sx_xunlock of an uninitialized sx".to_owned()),
-        Some(s) if s.owner != Some(me) => Err(format!("sx_xunlock({}) by a thread that does not own it (Lock not exclusively locked)", s.name)),
+        Some(s) if s.owner != Some(me) => Err(format!(
+            "sx_xunlock({}) by a thread that does not own it (Lock not exclusively locked)",
+            s.name
+        )),
         Some(s) => {
             s.owner = None;
             Ok(())
@@ -161,6 +202,9 @@ pub extern "C" fn _sx_assert(sx: *const c_void, what: c_int, _file: *const c_cha
         _ => false,
     };
     if !ok {
-        violation(ViolationKind::LockMisuse, format!("sx_assert({what:#x}) failed on {sx:p}"));
+        violation(
+            ViolationKind::LockMisuse,
+            format!("sx_assert({what:#x}) failed on {sx:p}"),
+        );
     }
 }

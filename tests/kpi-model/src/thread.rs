@@ -38,7 +38,8 @@ pub fn key() -> u64 {
 pub fn curthread_addr() -> usize {
     TD.with(|t| {
         if t.get() == 0 {
-            let b: Box<[u64; THREAD_BYTES / 8]> = crate::malloc::untracked(|| Box::new([0; THREAD_BYTES / 8]));
+            let b: Box<[u64; THREAD_BYTES / 8]> =
+                crate::malloc::untracked(|| Box::new([0; THREAD_BYTES / 8]));
             let td = Box::leak(b);
             // A new thread starts in vnet0 (curvnet of proc0's threads).
             if let Some(v) = td.get_mut(sys_bindings::thread::TD_VNET_OFFSET / 8) {
@@ -63,7 +64,12 @@ pub fn set_td_field(offset: usize, value: usize) {
         return;
     }
     // SAFETY: the block is THREAD_BYTES long and 8-aligned.
-    unsafe { (curthread_addr() as *mut u8).add(offset).cast::<usize>().write(value) }
+    unsafe {
+        (curthread_addr() as *mut u8)
+            .add(offset)
+            .cast::<usize>()
+            .write(value)
+    }
 }
 
 /// Read a pointer-sized field of the calling thread's `struct thread`.
@@ -72,7 +78,12 @@ pub fn td_field(offset: usize) -> usize {
         return 0;
     }
     // SAFETY: as above.
-    unsafe { (curthread_addr() as *const u8).add(offset).cast::<usize>().read() }
+    unsafe {
+        (curthread_addr() as *const u8)
+            .add(offset)
+            .cast::<usize>()
+            .read()
+    }
 }
 
 #[derive(Default)]
@@ -94,19 +105,32 @@ static USER: Mutex<Option<UserMem>> = Mutex::new(None);
 pub const USER_BASE: usize = 0x0000_7000_0000_0000;
 
 fn creds<R>(f: impl FnOnce(&mut Creds) -> R) -> R {
-    crate::malloc::untracked(|| f(CREDS.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(Creds::default)))
+    crate::malloc::untracked(|| {
+        f(CREDS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(Creds::default))
+    })
 }
 
 fn user<R>(f: impl FnOnce(&mut UserMem) -> R) -> R {
     crate::malloc::untracked(|| {
         let mut g = USER.lock().unwrap_or_else(|e| e.into_inner());
-        f(g.get_or_insert_with(|| UserMem { next: USER_BASE, ..UserMem::default() }))
+        f(g.get_or_insert_with(|| UserMem {
+            next: USER_BASE,
+            ..UserMem::default()
+        }))
     })
 }
 
 pub(crate) fn reset() {
     creds(|c| *c = Creds::default());
-    user(|u| *u = UserMem { next: USER_BASE, ..UserMem::default() });
+    user(|u| {
+        *u = UserMem {
+            next: USER_BASE,
+            ..UserMem::default()
+        }
+    });
 }
 
 /// Make priv_check(9) fail with EPERM for `privilege` (an unprivileged or

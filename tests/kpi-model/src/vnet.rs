@@ -55,7 +55,11 @@ struct Reg {
     vnets: Vec<usize>,
 }
 
-static REG: Mutex<Reg> = Mutex::new(Reg { inits: Vec::new(), uninits: Vec::new(), vnets: Vec::new() });
+static REG: Mutex<Reg> = Mutex::new(Reg {
+    inits: Vec::new(),
+    uninits: Vec::new(),
+    vnets: Vec::new(),
+});
 
 fn with<R>(f: impl FnOnce(&mut Reg) -> R) -> R {
     crate::malloc::untracked(|| f(&mut REG.lock().unwrap_or_else(|e| e.into_inner())))
@@ -64,7 +68,10 @@ fn with<R>(f: impl FnOnce(&mut Reg) -> R) -> R {
 fn set_bounds() -> (usize, usize) {
     // The linker provides the bounds (the section exists: the statics
     // above are in it); only the addresses are taken.
-    (&raw const __start_set_vnet as usize, &raw const __stop_set_vnet as usize)
+    (
+        &raw const __start_set_vnet as usize,
+        &raw const __stop_set_vnet as usize,
+    )
 }
 
 /// Allocate a vnet with a fresh copy of the master `set_vnet` image.
@@ -78,8 +85,12 @@ fn alloc_vnet() -> *mut vnet {
         let mem = unsafe { alloc_zeroed(l) };
         // SAFETY: copying the master image [start, stop) into mem.
         unsafe { std::ptr::copy_nonoverlapping(start as *const u8, mem, len) };
-        let v = Box::into_raw(Box::new(vnet {
-            vnet_le: sys_bindings::vnet::vnet_list_entry { le_next: std::ptr::null_mut(), le_prev: std::ptr::null_mut() },
+
+        Box::into_raw(Box::new(vnet {
+            vnet_le: sys_bindings::vnet::vnet_list_entry {
+                le_next: std::ptr::null_mut(),
+                le_prev: std::ptr::null_mut(),
+            },
             vnet_magic_n: VNET_MAGIC_N,
             vnet_ifcnt: 0,
             vnet_sockcnt: 0,
@@ -87,8 +98,7 @@ fn alloc_vnet() -> *mut vnet {
             vnet_data_mem: mem.cast::<c_void>(),
             vnet_data_base: (mem as usize).wrapping_sub(start),
             vnet_shutdown: false,
-        }));
-        v
+        }))
     })
 }
 
@@ -119,11 +129,18 @@ pub fn with_vnet<R>(v: *mut vnet, f: impl FnOnce() -> R) -> R {
 
 fn run(vs: usize, v: *mut vnet) {
     // SAFETY: a registered struct vnet_sysinit of the module.
-    let (func, arg) = unsafe { ((*(vs as *const vnet_sysinit)).func, (*(vs as *const vnet_sysinit)).arg) };
+    let (func, arg) = unsafe {
+        (
+            (*(vs as *const vnet_sysinit)).func,
+            (*(vs as *const vnet_sysinit)).arg,
+        )
+    };
     if let Some(f) = func {
         // SAFETY: the module's constructor, called as vnet.c does, with
         // curvnet = v, in module context.
-        with_vnet(v, || crate::malloc::in_module(|| unsafe { f(arg.cast_mut()) }));
+        with_vnet(v, || {
+            crate::malloc::in_module(|| unsafe { f(arg.cast_mut()) })
+        });
     }
 }
 
@@ -181,12 +198,20 @@ pub fn destroy(v: *mut vnet) {
 
 fn key(vs: usize) -> (u32, u32) {
     // SAFETY: a module's struct vnet_sysinit.
-    unsafe { ((*(vs as *const vnet_sysinit)).subsystem, (*(vs as *const vnet_sysinit)).order) }
+    unsafe {
+        (
+            (*(vs as *const vnet_sysinit)).subsystem,
+            (*(vs as *const vnet_sysinit)).order,
+        )
+    }
 }
 
 fn insert_sorted(list: &mut Vec<(u32, u32, usize)>, vs: usize) {
     let (s, o) = key(vs);
-    let at = list.iter().position(|&(s2, o2, _)| (s2, o2) > (s, o)).unwrap_or(list.len());
+    let at = list
+        .iter()
+        .position(|&(s2, o2, _)| (s2, o2) > (s, o))
+        .unwrap_or(list.len());
     list.insert(at, (s, o, vs));
 }
 

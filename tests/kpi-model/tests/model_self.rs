@@ -42,7 +42,10 @@ fn policy_over_release_is_caught() {
     let mut sp = kpi_model::ipsec::key_newsp();
     let keep = sp;
     kpi_model::ipsec::key_freesp(&mut sp);
-    assert!(sp.is_null(), "key_freesp NULLs the pointer on the last release");
+    assert!(
+        sp.is_null(),
+        "key_freesp NULLs the pointer on the last release"
+    );
     m.assert_clean();
     let mut again = keep;
     kpi_model::ipsec::key_freesp(&mut again);
@@ -134,7 +137,8 @@ fn malloc_waitok_in_epoch_is_caught() {
 #[test]
 fn malloc_balance_per_type() {
     let m = Model::start();
-    let p = kpi_model::malloc::kmalloc(8, "a", kpi_model::malloc::M_NOWAIT).unwrap_or(std::ptr::null_mut());
+    let p = kpi_model::malloc::kmalloc(8, "a", kpi_model::malloc::M_NOWAIT)
+        .unwrap_or(std::ptr::null_mut());
     assert_eq!(m.malloc_in_use("a"), (1, 8));
     assert!(m.problems().iter().any(|v| v.kind == V::Malloc));
     kpi_model::malloc::kfree(p, "b");

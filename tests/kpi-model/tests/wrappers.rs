@@ -45,13 +45,19 @@ fn mbuf_accessors() {
     kpi_model::mbuf::add_tag(raw, 0, sys_bindings::mbuf::PACKET_TAG_IPSEC_OUT_DONE);
     // SAFETY: ours.
     let mut p = unsafe { Mbuf::from_raw(raw) }.unwrap_or_else(|| unreachable!());
-    assert_eq!((p.first_byte(), p.ip_version(), p.pkt_len()), (Some(0x62), Some(6), 3));
+    assert_eq!(
+        (p.first_byte(), p.ip_version(), p.pkt_len()),
+        (Some(0x62), Some(6), 3)
+    );
     assert!(p.has_tag(sys_bindings::mbuf::PACKET_TAG_IPSEC_OUT_DONE));
     assert!(!p.has_tag(sys_bindings::mbuf::PACKET_TAG_IPSEC_IN_DONE));
     p.set_fib(3);
     p.clear_proto_flags();
     // SAFETY: still ours.
-    assert_eq!(unsafe { (*raw).m_flags() } & sys_bindings::mbuf::M_PROTOFLAGS, 0);
+    assert_eq!(
+        unsafe { (*raw).m_flags() } & sys_bindings::mbuf::M_PROTOFLAGS,
+        0
+    );
     assert_eq!(p.fib(), 3);
     drop(p);
     let empty = kpi_model::mbuf::packet(&[]);
@@ -63,7 +69,8 @@ fn mbuf_accessors() {
 }
 
 fn tunnel() -> if_ipsec::endpoint::Tunnel {
-    if_ipsec::endpoint::Tunnel::new(Addr::V4([192, 0, 2, 1]), Addr::V4([198, 51, 100, 7])).unwrap_or_else(|_| unreachable!())
+    if_ipsec::endpoint::Tunnel::new(Addr::V4([192, 0, 2, 1]), Addr::V4([198, 51, 100, 7]))
+        .unwrap_or_else(|_| unreachable!())
 }
 
 fn specs() -> if_ipsec::policy::PolicySet {
@@ -90,21 +97,44 @@ fn spref_clone_and_drop_balance() {
 fn registered_policies_as_setkey_shows_them() {
     let m = Model::start();
     let set = specs();
-    let sps = set.specs.map(|s| SpRef::build(&s).unwrap_or_else(|_| unreachable!()));
+    let sps = set
+        .specs
+        .map(|s| SpRef::build(&s).unwrap_or_else(|_| unreachable!()));
     let reg = Registered::register(sps).unwrap_or_else(|_| unreachable!());
     let spd = m.spd_ifnet();
     assert_eq!(spd.len(), 4);
     let inb: Vec<_> = spd.iter().filter(|v| v.dir == 1).collect();
     assert_eq!(inb.len(), 2);
     for v in &spd {
-        assert_eq!((v.scope, v.priority, v.policy, v.level, v.proto, v.mode, v.reqid, v.ul_proto), ("ifnet", 7, 2, 3, 50, 2, 100, 255));
+        assert_eq!(
+            (v.scope, v.priority, v.policy, v.level, v.proto, v.mode, v.reqid, v.ul_proto),
+            ("ifnet", 7, 2, 3, 50, 2, 100, 255)
+        );
         assert_eq!((v.prefs, v.prefd), (0, 0));
     }
-    let v4in = spd.iter().find(|v| v.dir == 1 && v.family == 2).unwrap_or_else(|| unreachable!());
-    assert_eq!(v4in.sa_src, Some("198.51.100.7".parse().unwrap_or_else(|_| unreachable!())));
-    assert_eq!(v4in.sa_dst, Some("192.0.2.1".parse().unwrap_or_else(|_| unreachable!())));
-    let v6out = spd.iter().find(|v| v.dir == 2 && v.family == 28).unwrap_or_else(|| unreachable!());
-    assert_eq!((v6out.sa_len, v6out.sa_src), (28, Some("192.0.2.1".parse().unwrap_or_else(|_| unreachable!()))));
+    let v4in = spd
+        .iter()
+        .find(|v| v.dir == 1 && v.family == 2)
+        .unwrap_or_else(|| unreachable!());
+    assert_eq!(
+        v4in.sa_src,
+        Some("198.51.100.7".parse().unwrap_or_else(|_| unreachable!()))
+    );
+    assert_eq!(
+        v4in.sa_dst,
+        Some("192.0.2.1".parse().unwrap_or_else(|_| unreachable!()))
+    );
+    let v6out = spd
+        .iter()
+        .find(|v| v.dir == 2 && v.family == 28)
+        .unwrap_or_else(|| unreachable!());
+    assert_eq!(
+        (v6out.sa_len, v6out.sa_src),
+        (
+            28,
+            Some("192.0.2.1".parse().unwrap_or_else(|_| unreachable!()))
+        )
+    );
     reg.withdraw();
     assert!(m.spd_ifnet().is_empty());
     m.assert_clean();
@@ -115,8 +145,13 @@ fn registered_policies_as_setkey_shows_them() {
 fn register_failure_releases_references() {
     let m = Model::start();
     kpi_model::ipsec::fail_register(Some(kpi_model::ipsec::EAGAIN));
-    let sps = specs().specs.map(|s| SpRef::build(&s).unwrap_or_else(|_| unreachable!()));
-    assert_eq!(Registered::register(sps).err(), Some(kpi_model::ipsec::EAGAIN));
+    let sps = specs()
+        .specs
+        .map(|s| SpRef::build(&s).unwrap_or_else(|_| unreachable!()));
+    assert_eq!(
+        Registered::register(sps).err(),
+        Some(kpi_model::ipsec::EAGAIN)
+    );
     m.assert_clean();
 }
 
@@ -139,20 +174,33 @@ fn spref_build_every_allocation_failing_once() {
 fn process_packet_consumes_both() {
     let m = Model::start();
     let set = specs();
-    let sps = set.specs.map(|s| SpRef::build(&s).unwrap_or_else(|_| unreachable!()));
+    let sps = set
+        .specs
+        .map(|s| SpRef::build(&s).unwrap_or_else(|_| unreachable!()));
     let reg = Registered::register(sps).unwrap_or_else(|_| unreachable!());
     let mut s = Sleepable::here().unwrap_or_else(|| unreachable!());
     kpi_model::ipsec::queue_output_error(55);
     net_epoch(&mut s, |e| {
         let i = set.slot(Dir::Out, Family::Inet).unwrap_or(0);
         let sp = reg.get(i).unwrap_or_else(|| unreachable!()).clone();
-        assert_eq!(process_packet(pkt(&[0x45, 1]), sp, Family::Inet, e), Err(55));
+        assert_eq!(
+            process_packet(pkt(&[0x45, 1]), sp, Family::Inet, e),
+            Err(55)
+        );
         let j = set.slot(Dir::Out, Family::Inet6).unwrap_or(0);
         let sp = reg.get(j).unwrap_or_else(|| unreachable!()).clone();
-        assert_eq!(process_packet(pkt(&[0x60, 2]), sp, Family::Inet6, e), Ok(()));
+        assert_eq!(
+            process_packet(pkt(&[0x60, 2]), sp, Family::Inet6, e),
+            Ok(())
+        );
     });
     let sent = m.take_sent();
-    assert_eq!(sent.iter().map(|x| (x.ipv, x.policy.dir, x.policy.family, x.error)).collect::<Vec<_>>(), vec![(4, 2, 2, 55), (6, 2, 28, 0)]);
+    assert_eq!(
+        sent.iter()
+            .map(|x| (x.ipv, x.policy.dir, x.policy.family, x.error))
+            .collect::<Vec<_>>(),
+        vec![(4, 2, 2, 55), (6, 2, 28, 0)]
+    );
     drop(reg);
     m.assert_clean();
 }
@@ -211,7 +259,9 @@ fn epoch_ptr_frees_old_only_after_wait() {
     let mut s = Sleepable::here().unwrap_or_else(|| unreachable!());
     {
         let mut g = RCU_LOCK.lock(&mut s);
-        assert!(p.publish(Some(Box::new(Counted(freed.clone()))), &mut g).is_empty());
+        assert!(p
+            .publish(Some(Box::new(Counted(freed.clone()))), &mut g)
+            .is_empty());
     }
     let (entered_tx, entered_rx) = std::sync::mpsc::channel();
     let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
@@ -241,7 +291,11 @@ fn epoch_ptr_frees_old_only_after_wait() {
         })
     };
     std::thread::sleep(std::time::Duration::from_millis(50));
-    assert_eq!(freed.load(Ordering::SeqCst), 0, "freed while a reader was inside");
+    assert_eq!(
+        freed.load(Ordering::SeqCst),
+        0,
+        "freed while a reader was inside"
+    );
     go_tx.send(()).ok();
     assert!(reader.join().unwrap_or(false));
     writer.join().ok();
@@ -266,7 +320,10 @@ fn epoch_waited_is_ordered() {
     let mut g = RCU_LOCK.lock(&mut s);
     let old = p.publish(None, &mut g);
     drop(g);
-    let old = old.free_waited(&early).err().unwrap_or_else(|| unreachable!());
+    let old = old
+        .free_waited(&early)
+        .err()
+        .unwrap_or_else(|| unreachable!());
     let late = EpochWaited::wait(&mut s);
     assert!(old.free_waited(&late).is_ok());
     assert_eq!(freed.load(Ordering::SeqCst), 1);
