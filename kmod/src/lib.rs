@@ -20,6 +20,7 @@
 
 extern crate alloc;
 
+pub mod glue;
 #[allow(unsafe_code)]
 pub mod kpi;
 pub mod module;
@@ -30,12 +31,12 @@ use core::ffi::c_int;
 /// only if this succeeds).  An error is returned to kldload; the kernel
 /// then sends `MOD_UNLOAD`, so [`on_unload`] must undo a partial load.
 pub fn on_load() -> Result<(), c_int> {
-    Ok(())
+    glue::vnet::load()
 }
 
 /// `MOD_UNLOAD` hook: tear everything down; an error refuses the unload.
 pub fn on_unload() -> Result<(), c_int> {
-    Ok(())
+    glue::vnet::unload()
 }
 
 /// `MOD_QUIESCE` hook: an error (e.g. EBUSY) refuses a non-forced unload.

@@ -1,0 +1,163 @@
+//! The cloner: create and destroy (C: ipsec_clone_create /
+//! ipsec_clone_destroy, FreeBSD 14.2 sys/net/if_ipsec.c, b66633d79ade).
+//!
+//! Our cloner is named [`CLONER_NAME`] ("ipsecrs": the stock cloner
+//! "ipsec" lives in ipsec.ko, which we depend on, and if_clone.c refuses a
+//! duplicate name); its match function claims `ipsec` and `ipsecN`, and
+//! it is attached after ipsec.ko's (same VNET_SYSINIT keys, registered
+//! later), i.e. at the head of the cloner list, so `ifconfig ipsec0
+//! create` reaches it first.  Interfaces are named `ipsecN` (if_initname)
+//! with driver name "ipsecrs" (if_setdname) so `ifconfig ipsecN destroy`
+//! comes back here, and join group "ipsec" like the stock ones (the
+//! kernel adds group "ipsecrs" too, ifc_link_ifp).
+//!
+//! Destroy order (C's, written down): clear RUNNING, unpublish policies
+//! and tables (delete tunnel), unhash, bpfdetach, if_detach, clear the
+//! softc, unlock, epoch wait, if_free, then (relocked, after a second
+//! wait) free the retired pieces and release the old policies.
+use core::ffi::{c_int, CStr};
+
+use super::config::{self, Aftermath, Target};
+use super::ifops::IfOps;
+use super::softc::Softc;
+use super::state::{locked, CONFIG};
+use super::tables::StagedTables;
+use crate::kpi::bpf::attach_dlt_null;
+use crate::kpi::clone::{CloneParams, Cloner};
+use crate::kpi::epoch::Sleepable;
+use crate::kpi::ifnet::{IfFlags, IfnetOwner};
+use crate::kpi::ifnet_ext::{add_group, name_exists, set_dname, EpochIfp};
+use crate::kpi::inet::proc_fibnum;
+use crate::kpi::sx::ConfigGuard;
+use crate::kpi::tryalloc::try_box;
+use crate::kpi::vnet::{with_vnet, CurVnet};
+use if_ipsec::ioctl::MTU_DEFAULT;
+use if_ipsec::names::{format_name, parse_name, UnitRequest};
+use if_ipsec::tables::{IfHandle, MapOp, TablesUpdate};
+use sys_bindings::errno::{EINVAL, ENXIO};
+use sys_bindings::ifnet::IFT_TUNNEL;
+
+/// Our cloner's name (at most 9 characters, sys/net/if_clone.c IFCLOSIZ).
+pub const CLONER_NAME: &CStr = c"ipsecrs";
+/// if_initname's driver part and the stock interfaces' group.
+pub const IF_NAME: &CStr = c"ipsec";
+
+/// The cloner's callbacks.
+pub struct IpsecCloner;
+
+fn name_taken(unit: u32) -> bool {
+    let n = format_name(unit);
+    CStr::from_bytes_until_nul(&n).is_ok_and(name_exists)
+}
+
+impl Cloner for IpsecCloner {
+    type If = IfOps;
+
+    fn matches(name: &CStr) -> bool {
+        parse_name(name.to_bytes()).is_some()
+    }
+
+    fn create(
+        name: &CStr,
+        _: CloneParams<'_>,
+        s: &mut Sleepable,
+    ) -> Result<IfnetOwner<Softc>, c_int> {
+        let req = parse_name(name.to_bytes()).ok_or(EINVAL)?;
+        let cv = CurVnet::current().ok_or(ENXIO)?;
+        let mut g = CONFIG.lock(s);
+        let mut after = Aftermath::default();
+        let r = create_locked(req, &cv, &g, s, &mut after);
+        after.finish(&mut g, s);
+        // The kpi cannot write the final name back into the request
+        // buffer yet, so `ifconfig ipsec create` (no unit) reports "ipsec"
+        // although the interface is ipsecN (see the report's gaps).
+        r.map(|(owner, _unit)| owner)
+    }
+
+    fn destroy(
+        owner: IfnetOwner<Softc>,
+        _flags: u32,
+        s: &mut Sleepable,
+    ) -> Result<(), (IfnetOwner<Softc>, c_int)> {
+        let v = owner.softc().vnet;
+        with_vnet(v, |cv| destroy_in(owner, cv, s))
+    }
+}
+
+fn create_locked(
+    req: UnitRequest,
+    cv: &CurVnet,
+    g: &ConfigGuard<'_>,
+    s: &mut Sleepable,
+    after: &mut Aftermath,
+) -> Result<(IfnetOwner<Softc>, u32), c_int> {
+    let st = locked(cv, g).ok_or(ENXIO)?;
+    let unit = st
+        .core
+        .lock()
+        .choose_unit(req, name_taken)
+        .map_err(|e| e.get())?;
+    let unit_i = i32::try_from(unit).map_err(|_| EINVAL)?;
+    let h = IfHandle(unit);
+    let fib = proc_fibnum();
+    let softc = try_box(Softc::new(h, cv.vnet(), fib))?;
+    let mut owner = IfnetOwner::new::<IfOps>(s, IFT_TUNNEL, IF_NAME, unit_i, softc)?;
+    set_dname(&owner, CLONER_NAME);
+    owner.set_flag_bits(IfFlags::POINTOPOINT | IfFlags::MULTICAST, IfFlags::empty());
+    owner.set_mtu(MTU_DEFAULT);
+    owner.attach(s);
+    attach_dlt_null(&owner, s);
+    add_group(&owner, IF_NAME, s)?;
+    let ins = [MapOp::Insert(h, EpochIfp::of(&owner))];
+    let staged = StagedTables::stage(
+        &st.tables,
+        TablesUpdate::default(),
+        &ins,
+        g,
+        &mut after.garbage,
+    )?;
+    st.core
+        .lock()
+        .create(h, unit, owner.index(), fib)
+        .map_err(|e| e.get())?;
+    staged.publish(&st.tables, g, &mut after.garbage, true);
+    Ok((owner, unit))
+}
+
+fn destroy_in(
+    owner: IfnetOwner<Softc>,
+    cv: &CurVnet,
+    s: &mut Sleepable,
+) -> Result<(), (IfnetOwner<Softc>, c_int)> {
+    let mut g = CONFIG.lock(s);
+    let mut after = Aftermath::default();
+    if let Err(e) = unpublish(&owner, cv, &g, s, &mut after) {
+        after.finish(&mut g, s);
+        return Err((owner, e));
+    }
+    let softc = owner.destroy(g, s);
+    let mut g = CONFIG.lock(s);
+    after.finish(&mut g, s);
+    drop(g);
+    drop(softc);
+    Ok(())
+}
+
+/// Everything of destroy up to the detach, under the lock.
+fn unpublish(
+    owner: &IfnetOwner<Softc>,
+    cv: &CurVnet,
+    g: &ConfigGuard<'_>,
+    s: &mut Sleepable,
+    after: &mut Aftermath,
+) -> Result<(), c_int> {
+    let st = locked(cv, g).ok_or(ENXIO)?;
+    let sc = owner.softc();
+    let tx = {
+        let core = st.core.lock();
+        core.prepare_destroy(&st.tables.locked(g), sc.handle)
+            .map_err(|e| e.get())?
+    };
+    let rm = [MapOp::Remove(sc.handle)];
+    config::run(tx, &Target { st, ifp: owner, sc }, &rm, g, s, after)
+}

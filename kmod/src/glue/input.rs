@@ -1,0 +1,93 @@
+//! Input (C: ipsec_if_input, FreeBSD 14.2 sys/net/if_ipsec.c,
+//! b66633d79ade), as an IPSEC_IN hhook (IPSEC_ENC_AFTER).
+//!
+//! Where it runs (sys/netipsec/ipsec_input.c, b66633d79ade,
+//! ipsec4_common_input_cb / ipsec6_common_input_cb): after ESP decryption,
+//! inside the net epoch, the AFTER hooks run on the inner family's head
+//! (`ipsec_run_hhooks`); then, for tunnel-mode SAs, ipsec.ko's own
+//! `ipsec_if_input(m, sav, af)`, then `netisr_queue_src`.  The stock
+//! function looks for a STOCK ipsecN with the SA's reqid and addresses;
+//! our reqids and addresses belong to our interfaces, so it finds none,
+//! returns 0 and leaves the rcvif we set.  (If one reqid were configured on
+//! both a stock and one of our interfaces, the stock one would win the
+//! rcvif: do not mix.)
+//!
+//! Counters C lacks: a packet for an interface that is down counts
+//! IQDROPS; MONITOR drops are counted in the softc-independent way C
+//! counts them (IPACKETS/IBYTES) and are not errors.
+use super::epoch_map::Reader;
+use super::state::V_STATE;
+use crate::kpi::epoch::InEpoch;
+use crate::kpi::hhook::{InPacket, IpsecInput};
+use crate::kpi::ifnet::{Counter, DrvFlags, IfFlags, Ifnet};
+use crate::kpi::vnet::CurVnet;
+use if_ipsec::tables::input_lookup;
+use if_ipsec::verdict::{
+    input_admission, input_precheck, InputIf, InputPre, InputVerdict, SaCheck,
+};
+
+/// The hook.
+pub struct Input;
+
+fn flags_of(i: &Ifnet) -> InputIf {
+    let (f, d) = (i.flags(), i.drv_flags());
+    InputIf {
+        running: d.contains(DrvFlags::RUNNING),
+        up: f.contains(IfFlags::UP),
+        monitor: f.contains(IfFlags::MONITOR),
+    }
+}
+
+impl IpsecInput for Input {
+    fn input(pkt: InPacket<'_>, e: &InEpoch) {
+        let (Some(state), Some((proto, mode, reqid))) = (pkt.sa_state(), pkt.sa_kind()) else {
+            return;
+        };
+        match input_precheck(&SaCheck { state, mode, proto }) {
+            InputPre::DropDeadSa => return pkt.consume(),
+            InputPre::NotOurs => return,
+            InputPre::Lookup => {}
+        }
+        let Some(ifp) = find(&pkt, reqid, e) else {
+            return;
+        };
+        deliver(pkt, ifp);
+    }
+}
+
+/// reqid + outer addresses (ports ignored: NAT-T) -> our interface.
+fn find<'e>(pkt: &InPacket<'_>, reqid: u32, e: &'e InEpoch) -> Option<&'e Ifnet> {
+    let (src, dst) = pkt.sa_addrs()?;
+    let cv = CurVnet::current()?;
+    let st = V_STATE.get(&cv).get(e)?;
+    let h = input_lookup(
+        &Reader {
+            map: &st.tables.demux,
+            e,
+        },
+        reqid,
+        &src,
+        &dst,
+    )?;
+    st.tables.ifs.get(&h, e).map(|x| x.get(e))
+}
+
+fn deliver(mut pkt: InPacket<'_>, ifp: &Ifnet) {
+    match input_admission(Some(flags_of(ifp))) {
+        InputVerdict::NotFound => {}
+        InputVerdict::DropDown => {
+            ifp.inc_counter(Counter::IQDrops, 1);
+            pkt.consume();
+        }
+        InputVerdict::Deliver { monitor_drop } => {
+            let af = pkt.family().map_or(0, |f| u32::from(f.af()));
+            pkt.claim(ifp);
+            pkt.tap(ifp, af);
+            ifp.inc_counter(Counter::IPackets, 1);
+            ifp.inc_counter(Counter::IBytes, u64::from(pkt.mbuf().pkt_len()));
+            if monitor_drop {
+                pkt.consume();
+            }
+        }
+    }
+}

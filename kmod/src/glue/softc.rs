@@ -1,0 +1,71 @@
+//! Per-interface state the packet paths read (C: `struct ipsec_softc`,
+//! FreeBSD 14.2 sys/net/if_ipsec.c, b66633d79ade).  Writer-side state
+//! (tunnel, reqid, units) lives in the core's `Vnet`; the softc holds only
+//! what output needs without a lookup: the registered policies and the
+//! tunnel fib.
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use crate::kpi::epoch_slot::Slot;
+use crate::kpi::secpolicy::Registered;
+use crate::kpi::vnet::VnetHandle;
+use if_ipsec::policy::{PolicySet, SPCOUNT};
+use if_ipsec::tables::IfHandle;
+
+/// The policies registered for the current tunnel, and what they are.
+pub struct Active {
+    /// The core's description (slot lookup by direction and family).
+    pub set: PolicySet,
+    /// The `secpolicy`s, registered in the ifnet-scope SPD.
+    pub reg: Registered<SPCOUNT>,
+}
+
+/// Why packets were dropped (C counts none of these separately).
+#[derive(Default)]
+pub struct Drops {
+    /// Output: not RUNNING/UP, MONITOR, or no tunnel (ENETDOWN).
+    pub out_down: AtomicU64,
+    /// Output: not IPv4/IPv6 (EAFNOSUPPORT).
+    pub out_af: AtomicU64,
+    /// Output: PACKET_TAG_IPSEC_OUT_DONE (a loop).
+    pub out_loop: AtomicU64,
+    /// Output: ipsec4/6_process_packet failed.
+    pub out_ipsec: AtomicU64,
+    /// Input: interface not RUNNING/UP.
+    pub in_down: AtomicU64,
+    /// Input: interface in MONITOR mode (counted, then dropped).
+    pub in_monitor: AtomicU64,
+}
+
+impl Drops {
+    /// Count one.
+    pub fn bump(c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// One interface's softc.
+pub struct Softc {
+    /// The core's handle (the unit: unique among ours in a VNET).
+    pub handle: IfHandle,
+    /// The VNET the interface was created in (its tables and policies).
+    pub vnet: VnetHandle,
+    /// Tunnel fib (SIOCSTUNFIB; initially the creator's p_fibnum).
+    pub fib: AtomicU32,
+    /// Registered policies, epoch-published for output.
+    pub policies: Slot<Active>,
+    /// Drop reasons.
+    pub drops: Drops,
+}
+
+impl Softc {
+    /// A softc without tunnel.
+    pub fn new(handle: IfHandle, vnet: VnetHandle, fib: u32) -> Softc {
+        Softc {
+            handle,
+            vnet,
+            fib: AtomicU32::new(fib),
+            policies: Slot::null(),
+            drops: Drops::default(),
+        }
+    }
+}

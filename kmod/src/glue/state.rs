@@ -1,0 +1,47 @@
+//! The module's per-VNET state (C: the VNET-virtualised cloner and hash
+//! tables of if_ipsec.c) and the one configuration lock.
+use spin::Mutex;
+
+use super::cloner::IpsecCloner;
+use super::tables::VnetTables;
+use crate::kpi::clone::ClonerReg;
+use crate::kpi::epoch_slot::Slot;
+use crate::kpi::hhook::InputHook;
+use crate::kpi::sx::{ConfigGuard, ConfigLock};
+use crate::kpi::vnet::CurVnet;
+
+/// C: `ipsec_ioctl_sx`.  Every configuration change, create, destroy and
+/// VNET init/uninit runs under it.
+pub static CONFIG: ConfigLock = ConfigLock::new(c"if_ipsec config");
+
+/// One VNET's share of the module.
+pub struct VnetState {
+    /// Epoch-read tables.
+    pub tables: VnetTables,
+    /// The core's writer state.  A spin mutex only to get `&mut` through
+    /// a shared reference: it is taken exclusively under [`CONFIG`], so it
+    /// is never contended and never spins.
+    pub core: Mutex<if_ipsec::vnet::Vnet>,
+    /// Our cloner in this VNET.
+    pub cloner: Mutex<Option<ClonerReg<IpsecCloner>>>,
+    /// The IPSEC_IN hooks (AF_INET, AF_INET6).
+    pub hooks: Mutex<Option<(InputHook, InputHook)>>,
+}
+
+/// Home of the VNET variable: `#[link_section = "set_vnet"]` (inside the
+/// kpi's vnet_define!) counts as unsafe code for the lint; the placement
+/// is what VNET_DEFINE does and is checked by the kpi's VnetPod bound.
+#[allow(unsafe_code)]
+mod vars {
+    use super::{Slot, VnetState};
+    crate::vnet_define! {
+        /// The current VNET's state (set by the VNET_SYSINIT).
+        pub static V_STATE: Slot<VnetState> = Slot::null();
+    }
+}
+pub use vars::V_STATE;
+
+/// This VNET's state, for the lock holder.
+pub fn locked<'g>(cv: &CurVnet, g: &'g ConfigGuard<'_>) -> Option<&'g VnetState> {
+    V_STATE.get(cv).get_locked(g)
+}

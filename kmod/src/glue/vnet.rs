@@ -1,0 +1,154 @@
+//! Load and unload, per VNET and global (C: vnet_ipsec_init /
+//! vnet_ipsec_uninit and ipsec_modevent, FreeBSD 14.2
+//! sys/net/if_ipsec.c, b66633d79ade).
+//!
+//! Per VNET (VNET_SYSINIT at SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_ANY,
+//! the keys of ipsec.ko's own; vnet_register_sysinit inserts after equal
+//! keys and we load after ipsec.ko, so in every VNET, including ones
+//! created later, our cloner is attached after the stock one, i.e. ahead
+//! of it in the cloner list): tables, cloner, IPSEC_IN hooks.  Global
+//! (MOD_LOAD): the config lock and the srcaddr callbacks.
+//! Uninit in reverse: detach the cloner (destroys our interfaces), remove
+//! the hooks (waits for running ones), unpublish the state, epoch wait,
+//! free.
+use core::ffi::{c_int, c_void};
+
+use spin::Mutex;
+
+use super::cloner::{IpsecCloner, CLONER_NAME};
+use super::input::Input;
+use super::srcaddr::Srcaddr;
+use super::state::{VnetState, CONFIG, V_STATE};
+use super::tables::VnetTables;
+use crate::kpi::clone::ClonerReg;
+use crate::kpi::encap::SrcaddrReg;
+use crate::kpi::epoch::Sleepable;
+use crate::kpi::epoch_slot::Waited;
+use crate::kpi::hhook::InputHook;
+use crate::kpi::tryalloc::try_box;
+use crate::kpi::vnet::CurVnet;
+use if_ipsec::addr::Family;
+use sys_bindings::kern::sysinit::{SI_ORDER_ANY, SI_ORDER_FIRST, SI_SUB_PROTO_IFATTACHDOMAIN};
+
+static SRCADDR: Mutex<Option<(SrcaddrReg, SrcaddrReg)>> = Mutex::new(None);
+
+/// MOD_LOAD: the lock and the (global) srcaddr callbacks.
+pub fn load() -> Result<(), c_int> {
+    CONFIG.init();
+    let mut s = Sleepable::here().ok_or(sys_bindings::errno::EDEADLK)?;
+    let v4 = SrcaddrReg::register::<Srcaddr>(false, &mut s)?;
+    let v6 = SrcaddrReg::register::<Srcaddr>(true, &mut s)?;
+    *SRCADDR.lock() = Some((v4, v6));
+    Ok(())
+}
+
+/// MOD_UNLOAD: the srcaddr callbacks (ip_encap waits for running ones).
+pub fn unload() -> Result<(), c_int> {
+    // Dropping unregisters; ip_encap.c waits for running callbacks.
+    drop(SRCADDR.lock().take());
+    Ok(())
+}
+
+/// The last SYSUNINIT: after every VNET's teardown.
+pub fn destroy_lock() {
+    CONFIG.destroy();
+}
+
+fn seed(cv: &CurVnet) -> u64 {
+    (cv.vnet().addr() as u64).rotate_left(17) ^ 0x9e37_79b9_7f4a_7c15
+}
+
+/// VNET_SYSINIT function (curvnet = the new VNET).
+pub extern "C" fn vnet_init(_: *const c_void) {
+    let _ = init_current();
+}
+
+/// Set up the current VNET; errors leave it without our cloner.
+pub fn init_current() -> Result<(), c_int> {
+    CONFIG.init(); // idempotent: VNET_SYSINIT may run before MOD_LOAD
+    let cv = CurVnet::current().ok_or(sys_bindings::errno::ENXIO)?;
+    let mut s = Sleepable::here().ok_or(sys_bindings::errno::EDEADLK)?;
+    let core = if_ipsec::vnet::Vnet::new(seed(&cv)).map_err(|e| e.get())?;
+    let st = try_box(VnetState {
+        tables: VnetTables::new(seed(&cv))?,
+        core: Mutex::new(core),
+        cloner: Mutex::new(None),
+        hooks: Mutex::new(None),
+    })?;
+    {
+        let g = CONFIG.lock(&mut s);
+        let slot = V_STATE.get(&cv);
+        if !slot.is_null() {
+            return Err(sys_bindings::errno::EEXIST);
+        }
+        slot.fill_unpublished(st);
+        drop(g);
+    }
+    let hooks = (
+        InputHook::add::<Input>(Family::Inet, &cv, &mut s)?,
+        InputHook::add::<Input>(Family::Inet6, &cv, &mut s)?,
+    );
+    let cloner = ClonerReg::<IpsecCloner>::attach(CLONER_NAME, &mut s)?;
+    let g = CONFIG.lock(&mut s);
+    if let Some(st) = V_STATE.get(&cv).get_locked(&g) {
+        *st.hooks.lock() = Some(hooks);
+        *st.cloner.lock() = Some(cloner);
+    }
+    Ok(())
+}
+
+/// VNET_SYSUNINIT function (curvnet = the VNET going away).
+pub extern "C" fn vnet_uninit(_: *const c_void) {
+    uninit_current();
+}
+
+/// Tear the current VNET's share down.
+pub fn uninit_current() {
+    let (Some(cv), Some(mut s)) = (CurVnet::current(), Sleepable::here()) else {
+        return;
+    };
+    let (cloner, hooks) = {
+        let g = CONFIG.lock(&mut s);
+        match V_STATE.get(&cv).get_locked(&g) {
+            Some(st) => (st.cloner.lock().take(), st.hooks.lock().take()),
+            None => return,
+        }
+    };
+    // Without the lock: destroy_f takes it for each interface.
+    if let Some(c) = cloner {
+        c.detach(&mut s);
+    }
+    drop(hooks);
+    let mut g = CONFIG.lock(&mut s);
+    let gone = V_STATE.get(&cv).publish(None, &g);
+    let w = Waited::wait(&mut s);
+    let _leak_if_early = gone.free(&w, &mut g);
+}
+
+// VNET_SYSINIT(vnet_ipsecrs_init, SI_SUB_PROTO_IFATTACHDOMAIN,
+// SI_ORDER_ANY, vnet_init, NULL) and the matching VNET_SYSUNINIT, as C's
+// vnet_ipsec_init/uninit (if_ipsec.c:288).
+crate::vnet_sysinit!(
+    VNET_INIT,
+    SI_SUB_PROTO_IFATTACHDOMAIN,
+    SI_ORDER_ANY,
+    vnet_init
+);
+crate::vnet_sysuninit!(
+    VNET_UNINIT,
+    SI_SUB_PROTO_IFATTACHDOMAIN,
+    SI_ORDER_ANY,
+    vnet_uninit
+);
+
+/// SYSUNINIT(.., SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_FIRST): uninits
+/// run in reverse order, so this comes after every VNET's teardown.
+extern "C" fn lock_uninit(_: *mut c_void) {
+    destroy_lock();
+}
+crate::sysuninit!(
+    SI_SUB_PROTO_IFATTACHDOMAIN,
+    SI_ORDER_FIRST,
+    lock_uninit,
+    core::ptr::null_mut()
+);
