@@ -2,8 +2,9 @@
 # workspace, and test everything.  GNU make.
 #
 #   make         -> build/if_ipsec.ko
-#   make check   -> rustfmt, clippy (host and kernel target), host tests,
-#                   then the .ko checks (tests/ko-check) on build/if_ipsec.ko
+#   make check   -> build/if_ipsec.ko, host tests of the workspace including
+#                   the .ko checks (tests/ko-check), then rustfmt --check and
+#                   clippy -D warnings (host and kernel target)
 #
 # On a FreeBSD host this delegates to kmod/Makefile (bsd.kmod.mk).
 # Needs: rustup (stable toolchain), binutils (ld, objcopy, nm, ar).
@@ -86,7 +87,13 @@ lint: setup
 host-test: $(KO)
 	IF_IPSEC_KO=$(KO) $(CARGO) test --workspace --target-dir $(TARGETDIR)
 
-check: lint host-test
+# Only the .ko checks.
+ko-check: $(KO)
+	IF_IPSEC_KO=$(KO) $(CARGO) test -p ko-check --target-dir $(TARGETDIR)
+
+# Tests first (their failures are the informative ones), then lint.
+check: host-test
+	$(MAKE) --no-print-directory lint
 
 endif
 

@@ -198,3 +198,53 @@ macro_rules! declare_moduledata {
             );
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::sync::atomic::{AtomicI32, Ordering};
+
+    static LAST: AtomicI32 = AtomicI32::new(-1);
+
+    struct Events;
+    impl ModuleEvents for Events {
+        fn load() -> Result<(), c_int> {
+            LAST.store(MOD_LOAD, Ordering::SeqCst);
+            Err(12)
+        }
+        fn unload() -> Result<(), c_int> {
+            LAST.store(MOD_UNLOAD, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    fn send(event: c_int) -> c_int {
+        modevent::<Events>(core::ptr::null_mut(), event, core::ptr::null_mut())
+    }
+
+    /// mirrors sys/kern/kern_module.c: MOD_LOAD's errno reaches
+    /// module_register_init; MOD_QUIESCE/MOD_SHUTDOWN default to success;
+    /// unknown events get EOPNOTSUPP (module_quiesce treats it as 0).
+    #[test]
+    fn events_dispatch_and_errnos() {
+        assert_eq!(send(MOD_LOAD), 12);
+        assert_eq!(LAST.load(Ordering::SeqCst), MOD_LOAD);
+        assert_eq!(send(MOD_UNLOAD), 0);
+        assert_eq!(LAST.load(Ordering::SeqCst), MOD_UNLOAD);
+        assert_eq!(send(MOD_QUIESCE), 0);
+        assert_eq!(send(MOD_SHUTDOWN), 0);
+        assert_eq!(send(99), EOPNOTSUPP);
+    }
+
+    /// mirrors sys/sys/module.h MODULE_METADATA: MDT_STRUCT_VERSION, type,
+    /// data, name.
+    #[test]
+    fn metadata_records() {
+        static DEP: ModDepend = ModDepend::new(1, 2, 3);
+        static MD: ModMetadata = ModMetadata::depend(c"ipsec", &DEP);
+        assert_eq!(MD.raw().md_version, MDT_STRUCT_VERSION);
+        assert_eq!(MD.raw().md_type, MDT_DEPEND);
+        assert_eq!(MD.raw().md_data, core::ptr::from_ref(&DEP).cast());
+        assert_eq!(MD.name_ptr(), c"ipsec".as_ptr());
+    }
+}
