@@ -89,7 +89,7 @@ pub fn run(
         match eff {
             Effect::RegisterPolicies => {
                 let set = tx.new_policies().ok_or(sys_bindings::errno::EINVAL)?;
-                fresh = Some(register(set)?);
+                fresh = Some(register(&set)?);
             }
             Effect::PublishPolicies => out.policies = Some(t.sc.policies.publish(fresh.take(), g)),
             Effect::PublishTables => {
