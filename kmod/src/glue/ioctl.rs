@@ -29,7 +29,7 @@ pub fn handle(
     mut data: IoctlData,
     s: &mut Sleepable,
 ) -> Result<(), c_int> {
-    let c = decode(u64::from(cmd), data.bytes()).map_err(|e| e.get())?;
+    let c = decode(cmd, data.bytes()).map_err(|e| e.get())?;
     match c {
         Command::SetIfAddr => {
             ifp.set_flag_bits(IfFlags::UP, IfFlags::empty());

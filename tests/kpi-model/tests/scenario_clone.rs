@@ -1,62 +1,9 @@
 //! Scenarios: the module loaded on the KPI model, driven the way ifconfig
 //! and the kernel drive it (FreeBSD 14.2 sys/net/if_ipsec.c,
 //! b66633d79ade, is what each test mirrors).
-use if_ipsec_kmod::glue::vnet as gv;
-use if_ipsec_kmod::kpi::vnet_sysinit as vs;
+mod glue_common;
+use glue_common::*;
 use kpi_model::Model;
-use sys_bindings::net::ioctl::SIOCSIFPHYADDR;
-use sys_bindings::net::{in_addr, in_aliasreq, sockaddr_in, AF_INET};
-
-/// kldload: MOD_LOAD, then the VNET_SYSINIT/SYSUNINIT registrations the
-/// kernel linker runs from our sysinit set.
-fn load(m: &Model) {
-    m.module(|| {
-        assert_eq!(if_ipsec_kmod::on_load(), Ok(()));
-        vs::run_register_sysinit(&gv::VNET_INIT);
-        vs::run_register_sysuninit(&gv::VNET_UNINIT);
-    });
-}
-
-/// kldunload: MOD_UNLOAD, then the SYSUNINITs in reverse order.
-fn unload(m: &Model) {
-    m.module(|| {
-        assert_eq!(if_ipsec_kmod::on_unload(), Ok(()));
-        vs::run_deregister_sysuninit(&gv::VNET_UNINIT);
-        vs::run_deregister_sysinit(&gv::VNET_INIT);
-        gv::destroy_lock();
-    });
-}
-
-fn v0() -> usize {
-    kpi_model::vnet::vnet0_ptr() as usize
-}
-
-fn sin(a: [u8; 4]) -> sockaddr_in {
-    sockaddr_in {
-        sin_len: 16,
-        sin_family: AF_INET,
-        sin_addr: in_addr { s_addr: a },
-        ..Default::default()
-    }
-}
-
-fn set_tunnel(ifp: usize, src: [u8; 4], dst: [u8; 4]) -> i32 {
-    let mut r = in_aliasreq {
-        ifra_addr: sin(src),
-        ifra_dstaddr: sin(dst),
-        ..Default::default()
-    };
-    r.ifra_name[..6].copy_from_slice(b"ipsec0");
-    // SAFETY: a plain C struct read as bytes (as ioctl(2) copies it).
-    let mut b = unsafe {
-        std::slice::from_raw_parts(
-            (&r as *const in_aliasreq).cast::<u8>(),
-            std::mem::size_of::<in_aliasreq>(),
-        )
-    }
-    .to_vec();
-    kpi_model::ifnet::call_ioctl(ifp, SIOCSIFPHYADDR as _, &mut b)
-}
 
 /// mirrors if_ipsec.c ipsec_clone_create / ipsec_clone_destroy: by name,
 /// auto unit, name taken; driver name is our cloner, group "ipsec".
@@ -95,7 +42,7 @@ fn tunnel_policies_and_unload_with_interface() {
     load(&m);
     assert!(kpi_model::clone::create("ipsec0", 0).is_ok());
     let i = kpi_model::ifnet::by_name(v0(), "ipsec0").expect("ipsec0");
-    assert_eq!(set_tunnel(i.addr, [192, 0, 2, 1], [198, 51, 100, 7]), 0);
+    assert_eq!(tunnel(i.addr, ip("192.0.2.1"), ip("198.51.100.7")), 0);
     let spd = m.spd_ifnet();
     assert_eq!(spd.len(), 4, "{spd:#?}");
     assert!(spd
@@ -103,5 +50,58 @@ fn tunnel_policies_and_unload_with_interface() {
         .all(|p| p.priority == i.index && p.reqid > 0x3fff && p.proto == 50 && p.mode == 2));
     unload(&m);
     assert!(m.spd_ifnet().is_empty());
+    m.assert_clean();
+}
+
+/// mirrors if_clone.c ifc_find_cloner_match (our cloner, attached after
+/// the stock one, is asked first) and ipsec_clone_create's unit choice:
+/// an automatic unit skips a stock ipsec0; an explicit taken one is EEXIST.
+#[test]
+fn units_do_not_collide_with_stock_interfaces() {
+    let m = Model::start();
+    let stock = kpi_model::clone::add_stock("ipsec");
+    assert_ne!(stock, 0);
+    assert_eq!(kpi_model::clone::create("ipsec0", 0), Ok("ipsec0".into()));
+    assert_eq!(
+        kpi_model::ifnet::by_name(v0(), "ipsec0").map(|i| i.dname),
+        Some("ipsec".into())
+    );
+    load(&m);
+    assert_eq!(kpi_model::clone::create("ipsec0", 0).err(), Some(17));
+    assert!(kpi_model::clone::create("ipsec", 0).is_ok());
+    let ours = kpi_model::ifnet::by_name(v0(), "ipsec1").expect("auto unit 1");
+    assert_eq!(ours.dname, "ipsecrs");
+    assert_eq!(kpi_model::clone::destroy("ipsec1"), 0);
+    assert_eq!(
+        kpi_model::clone::destroy("ipsec0"),
+        0,
+        "the stock one goes to the stock cloner"
+    );
+    unload(&m);
+    m.take_violations();
+    let p = m.problems();
+    assert!(p.iter().all(|v| !v.what.contains("if_ipsec")), "{p:#?}");
+}
+
+/// mirrors if_ipsec.c vnet_ipsec_init/vnet_ipsec_uninit: a VNET created
+/// after the load gets our cloner and hooks; destroying it with
+/// interfaces (and tunnels) alive releases everything.
+#[test]
+fn vnet_create_destroy_with_interfaces_alive() {
+    let m = Model::start();
+    load(&m);
+    let v = kpi_model::vnet::create();
+    kpi_model::vnet::with_vnet(v, || {
+        assert_eq!(kpi_model::hhook::hooks_in(v, 2), 1);
+        assert_eq!(kpi_model::hhook::hooks_in(v, 28), 1);
+        let a = create("ipsec0");
+        assert_eq!(tunnel(a, ip("192.0.2.1"), ip("198.51.100.7")), 0);
+        let b = create("ipsec1");
+        assert_eq!(tunnel(b, ip("2001:db8::1"), ip("2001:db8::2")), 0);
+    });
+    assert!(!m.spd_ifnet().is_empty());
+    kpi_model::vnet::destroy(v);
+    assert!(m.spd_ifnet().is_empty());
+    unload(&m);
     m.assert_clean();
 }
