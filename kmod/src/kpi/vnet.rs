@@ -53,6 +53,14 @@ impl VnetHandle {
         }
     }
 
+    /// For host tests: a vnet address the KPI model handed out (the
+    /// handle is only an address; using it for CURVNET_SET requires the
+    /// vnet to be alive, which the model's vnets are).
+    #[cfg(not(target_os = "none"))]
+    pub fn from_test(a: usize) -> VnetHandle {
+        VnetHandle(a)
+    }
+
     /// The address, for comparisons and as an opaque key.
     pub const fn addr(self) -> usize {
         self.0
@@ -151,6 +159,9 @@ pub fn rt_numfibs(cv: &CurVnet) -> u32 {
 macro_rules! vnet_define {
     ($(#[$m:meta])* $vis:vis static $name:ident: $t:ty = $init:expr;) => {
         $(#[$m])*
+        // link_section is an unsafe attribute; the kpi layer vouches for
+        // this one (set_vnet only holds VnetPod values).
+        #[allow(unsafe_code)]
         #[used]
         #[link_section = "set_vnet"]
         $vis static $name: $crate::kpi::vnet::VnetVar<$t> = $crate::kpi::vnet::VnetVar::new($init);

@@ -68,6 +68,7 @@ pub fn names(v: usize) -> Vec<String> {
 /// if_clone.c `ifc_attach_cloner`.
 #[no_mangle]
 pub extern "C" fn ifc_attach_cloner(name: *const c_char, req: *mut if_clone_addreq) -> *mut c_void {
+    let _model = crate::malloc::Internal::enter();
     crate::epoch::may_sleep("ifc_attach_cloner");
     // SAFETY: caller's request and name.
     let (r, n) = unsafe { (&*req, CStr::from_ptr(name)) };
@@ -111,6 +112,7 @@ pub extern "C" fn ifc_attach_cloner(name: *const c_char, req: *mut if_clone_addr
 /// if_clone.c `ifc_detach_cloner` (if_clone_detach).
 #[no_mangle]
 pub extern "C" fn ifc_detach_cloner(ifc: *mut c_void) {
+    let _model = crate::malloc::Internal::enter();
     crate::epoch::may_sleep("ifc_detach_cloner");
     let ok = with(|c| {
         c.iter_mut()
@@ -144,6 +146,7 @@ pub extern "C" fn ifc_detach_cloner(ifc: *mut c_void) {
 /// if_clone.c `ifc_name2unit`.
 #[no_mangle]
 pub extern "C" fn ifc_name2unit(name: *const c_char, unit: *mut c_int) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     // SAFETY: NUL-terminated name; unit is writable.
     let b = unsafe { CStr::from_ptr(name) }.to_bytes();
     let digits = b
@@ -201,6 +204,7 @@ fn alloc_unit_specific(ifc: usize, unit: c_int) -> c_int {
 /// if_clone.c `ifc_alloc_unit`.
 #[no_mangle]
 pub extern "C" fn ifc_alloc_unit(ifc: *mut c_void, unit: *mut c_int) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     // SAFETY: caller's in/out parameter.
     let want = unsafe { *unit };
     if want >= 0 {
@@ -227,6 +231,7 @@ pub extern "C" fn ifc_alloc_unit(ifc: *mut c_void, unit: *mut c_int) -> c_int {
 /// if_clone.c `ifc_free_unit`.
 #[no_mangle]
 pub extern "C" fn ifc_free_unit(ifc: *mut c_void, unit: c_int) {
+    let _model = crate::malloc::Internal::enter();
     let ok = with(|c| {
         c.iter_mut()
             .find(|x| x.addr == ifc as usize)
@@ -243,6 +248,7 @@ pub extern "C" fn ifc_free_unit(ifc: *mut c_void, unit: c_int) {
 /// if_clone.c `ifc_copyin`.
 #[no_mangle]
 pub extern "C" fn ifc_copyin(ifd: *const ifc_data, target: *mut c_void, len: usize) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     // SAFETY: the ifc_data the model passed to create_f.
     let d = unsafe { &*ifd };
     if d.params.is_null() {
@@ -415,6 +421,7 @@ unsafe extern "C" fn stock_create(
     ifd: *mut ifc_data,
     ifpp: *mut *mut sys_bindings::ifnet::ifnet,
 ) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     let dn = with(|l| {
         l.iter()
             .find(|x| x.addr == ifc as usize)
@@ -437,6 +444,7 @@ unsafe extern "C" fn stock_destroy(
     ifp: *mut sys_bindings::ifnet::ifnet,
     _flags: u32,
 ) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     crate::ifnet::if_detach(ifp.cast());
     crate::ifnet::if_free(ifp.cast());
     0

@@ -44,6 +44,7 @@ pub fn lines() -> Vec<String> {
 /// printf(9).
 #[no_mangle]
 pub extern "C" fn kpi_model_printf(fmt: *const c_char, a1: *const c_char) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     let s = render(fmt, a1);
     let n = c_int::try_from(s.len()).unwrap_or(c_int::MAX);
     push(s);
@@ -53,12 +54,14 @@ pub extern "C" fn kpi_model_printf(fmt: *const c_char, a1: *const c_char) -> c_i
 /// log(9).
 #[no_mangle]
 pub extern "C" fn kpi_model_log(level: c_int, fmt: *const c_char, a1: *const c_char) {
+    let _model = crate::malloc::Internal::enter();
     push(format!("<{level}>{}", render(fmt, a1)));
 }
 
 /// panic(9): the test process cannot continue (the kernel would not).
 #[no_mangle]
 pub extern "C" fn panic(fmt: *const c_char, a1: *const c_char) -> ! {
+    let _model = crate::malloc::Internal::enter();
     eprintln!("KPI model: kernel panic: {}", render(fmt, a1));
     std::process::abort()
 }

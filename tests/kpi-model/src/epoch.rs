@@ -65,7 +65,9 @@ pub(crate) fn reset() {
 
 /// Epoch nesting depth of the calling thread.
 pub fn depth() -> usize {
-    TRACKERS.with(|t| t.borrow().len())
+    // try_borrow: the global allocator asks while enter/exit may hold the
+    // cell (those run as model code, where the answer is not used).
+    TRACKERS.with(|t| t.try_borrow().map_or(0, |v| v.len()))
 }
 
 pub(crate) fn note_alloc_in_epoch() {
@@ -111,6 +113,7 @@ fn check_epoch(epoch: *const c_void, what: &str) {
 /// subr_epoch.c `_epoch_enter_preempt`.
 #[no_mangle]
 pub extern "C" fn _epoch_enter_preempt(epoch: *const c_void, et: *mut c_void) {
+    let _model = crate::malloc::Internal::enter();
     check_epoch(epoch, "epoch_enter_preempt");
     if et.is_null() {
         violation(
@@ -143,6 +146,7 @@ pub extern "C" fn _epoch_enter_preempt(epoch: *const c_void, et: *mut c_void) {
 /// subr_epoch.c `_epoch_exit_preempt`.
 #[no_mangle]
 pub extern "C" fn _epoch_exit_preempt(epoch: *const c_void, et: *mut c_void) {
+    let _model = crate::malloc::Internal::enter();
     check_epoch(epoch, "epoch_exit_preempt");
     let found = TRACKERS.with(|t| {
         let mut t = t.borrow_mut();
@@ -173,6 +177,7 @@ pub extern "C" fn _epoch_exit_preempt(epoch: *const c_void, et: *mut c_void) {
 /// subr_epoch.c `in_epoch`.
 #[no_mangle]
 pub extern "C" fn in_epoch(epoch: *const c_void) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     check_epoch(epoch, "in_epoch");
     c_int::from(depth() > 0)
 }
@@ -181,6 +186,7 @@ pub extern "C" fn in_epoch(epoch: *const c_void) -> c_int {
 /// on other threads to end.
 #[no_mangle]
 pub extern "C" fn epoch_wait_preempt(epoch: *const c_void) {
+    let _model = crate::malloc::Internal::enter();
     check_epoch(epoch, "epoch_wait_preempt");
     if depth() > 0 {
         violation(

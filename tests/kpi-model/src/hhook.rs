@@ -117,6 +117,7 @@ fn hook_of(hki: *const hookinfo) -> Hook {
 /// kern_hhook.c `hhook_add_hook`.
 #[no_mangle]
 pub extern "C" fn hhook_add_hook(hhh: *mut c_void, hki: *const hookinfo, flags: u32) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     if hhh.is_null() {
         return ENOENT;
     }
@@ -157,6 +158,7 @@ pub extern "C" fn hhook_add_hook(hhh: *mut c_void, hki: *const hookinfo, flags: 
 /// kern_hhook.c `hhook_remove_hook`.
 #[no_mangle]
 pub extern "C" fn hhook_remove_hook(hhh: *mut c_void, hki: *const hookinfo) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     if hhh.is_null() {
         return ENOENT;
     }
@@ -184,6 +186,7 @@ fn heads_of(hki: *const hookinfo) -> Vec<usize> {
 /// vnets; the first error is returned.
 #[no_mangle]
 pub extern "C" fn hhook_add_hook_lookup(hki: *const hookinfo, flags: u32) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     let mut err = 0;
     for hhh in heads_of(hki) {
         let e = hhook_add_hook(hhh as *mut c_void, hki, flags);
@@ -197,6 +200,7 @@ pub extern "C" fn hhook_add_hook_lookup(hki: *const hookinfo, flags: u32) -> c_i
 /// kern_hhook.c `hhook_remove_hook_lookup`.
 #[no_mangle]
 pub extern "C" fn hhook_remove_hook_lookup(hki: *const hookinfo) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     for hhh in heads_of(hki) {
         hhook_remove_hook(hhh as *mut c_void, hki);
     }

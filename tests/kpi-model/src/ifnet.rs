@@ -185,6 +185,7 @@ pub(crate) fn leaks() -> Vec<crate::Violation> {
 /// if.c `if_alloc`.
 #[no_mangle]
 pub extern "C" fn if_alloc(ty: u8) -> *mut c_void {
+    let _model = crate::malloc::Internal::enter();
     crate::epoch::may_sleep("if_alloc");
     let p = crate::malloc::untracked(|| Box::into_raw(vec![0u8; SIZEOF_IFNET].into_boxed_slice()))
         as *mut u8 as usize;
@@ -215,6 +216,7 @@ pub extern "C" fn if_alloc(ty: u8) -> *mut c_void {
 /// if.c `if_initname`.
 #[no_mangle]
 pub extern "C" fn if_initname(ifp: *mut c_void, name: *const c_char, unit: c_int) {
+    let _model = crate::malloc::Internal::enter();
     let n = cstr(name);
     get(ifp, "if_initname", |i| {
         i.v.dname = n.clone();
@@ -233,6 +235,7 @@ pub extern "C" fn if_initname(ifp: *mut c_void, name: *const c_char, unit: c_int
 /// if.c `if_attach`.
 #[no_mangle]
 pub extern "C" fn if_attach(ifp: *mut c_void) {
+    let _model = crate::malloc::Internal::enter();
     crate::epoch::may_sleep("if_attach");
     if let Some(e) = get(ifp, "if_attach", |i| {
         if i.v.attached {
@@ -251,6 +254,7 @@ pub extern "C" fn if_attach(ifp: *mut c_void) {
 /// if.c `if_detach`.
 #[no_mangle]
 pub extern "C" fn if_detach(ifp: *mut c_void) {
+    let _model = crate::malloc::Internal::enter();
     crate::epoch::may_sleep("if_detach");
     get(ifp, "if_detach", |i| {
         i.v.attached = false;
@@ -261,6 +265,7 @@ pub extern "C" fn if_detach(ifp: *mut c_void) {
 /// if.c `if_free`.
 #[no_mangle]
 pub extern "C" fn if_free(ifp: *mut c_void) {
+    let _model = crate::malloc::Internal::enter();
     let r = get(ifp, "if_free", |i| {
         let attached = i.v.attached;
         i.freed = true;
@@ -283,6 +288,7 @@ macro_rules! getter {
         /// if.c IfAPI accessor of the same name.
         #[no_mangle]
         pub extern "C" fn $name(ifp: *mut c_void) -> $t {
+            let _model = crate::malloc::Internal::enter();
             get(ifp, stringify!($name), |$i| $e).unwrap_or_default()
         }
     };
@@ -300,12 +306,14 @@ getter!(if_getaddrlen, u8, |_i| 0);
 /// if.c `if_getsoftc`.
 #[no_mangle]
 pub extern "C" fn if_getsoftc(ifp: *mut c_void) -> *mut c_void {
+    let _model = crate::malloc::Internal::enter();
     get(ifp, "if_getsoftc", |i| i.v.softc).unwrap_or(0) as *mut c_void
 }
 
 /// if.c `if_setsoftc`.
 #[no_mangle]
 pub extern "C" fn if_setsoftc(ifp: *mut c_void, sc: *mut c_void) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     get(ifp, "if_setsoftc", |i| i.v.softc = sc as usize);
     0
 }
@@ -313,12 +321,14 @@ pub extern "C" fn if_setsoftc(ifp: *mut c_void, sc: *mut c_void) -> c_int {
 /// if.c `if_getdname`.
 #[no_mangle]
 pub extern "C" fn if_getdname(ifp: *mut c_void) -> *const c_char {
+    let _model = crate::malloc::Internal::enter();
     get(ifp, "if_getdname", |i| i.dname_ptr).unwrap_or(0) as *const c_char
 }
 
 /// if.c `if_setdname`.
 #[no_mangle]
 pub extern "C" fn if_setdname(ifp: *mut c_void, name: *const c_char) {
+    let _model = crate::malloc::Internal::enter();
     let n = cstr(name);
     get(ifp, "if_setdname", |i| {
         i.dname_ptr = name as usize;
@@ -329,6 +339,7 @@ pub extern "C" fn if_setdname(ifp: *mut c_void, name: *const c_char) {
 /// if.c `if_name`: the ifnet's own if_xname array.
 #[no_mangle]
 pub extern "C" fn if_name(ifp: *mut c_void) -> *const c_char {
+    let _model = crate::malloc::Internal::enter();
     let name = get(ifp, "if_name", |i| i.v.name.clone()).unwrap_or_default();
     // The real if_xname lives inside struct ifnet at offset 88.
     let at = (ifp as usize + sys_bindings::ifnet::ifnet_offsets::IF_XNAME) as *mut u8;
@@ -346,12 +357,14 @@ pub extern "C" fn if_name(ifp: *mut c_void) -> *const c_char {
 /// if.c `if_getvnet`.
 #[no_mangle]
 pub extern "C" fn if_getvnet(ifp: *mut c_void) -> *mut c_void {
+    let _model = crate::malloc::Internal::enter();
     get(ifp, "if_getvnet", |i| i.v.vnet).unwrap_or(0) as *mut c_void
 }
 
 /// if.c `if_setflags`.
 #[no_mangle]
 pub extern "C" fn if_setflags(ifp: *mut c_void, f: c_int) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     get(ifp, "if_setflags", |i| i.v.flags = f);
     0
 }
@@ -359,6 +372,7 @@ pub extern "C" fn if_setflags(ifp: *mut c_void, f: c_int) -> c_int {
 /// if.c `if_setflagbits`.
 #[no_mangle]
 pub extern "C" fn if_setflagbits(ifp: *mut c_void, set: c_int, clear: c_int) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     get(ifp, "if_setflagbits", |i| {
         i.v.flags = (i.v.flags | set) & !clear
     });
@@ -368,6 +382,7 @@ pub extern "C" fn if_setflagbits(ifp: *mut c_void, set: c_int, clear: c_int) -> 
 /// if.c `if_setdrvflags`.
 #[no_mangle]
 pub extern "C" fn if_setdrvflags(ifp: *mut c_void, f: c_int) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     get(ifp, "if_setdrvflags", |i| i.v.drv_flags = f);
     0
 }
@@ -375,6 +390,7 @@ pub extern "C" fn if_setdrvflags(ifp: *mut c_void, f: c_int) -> c_int {
 /// if.c `if_setdrvflagbits`.
 #[no_mangle]
 pub extern "C" fn if_setdrvflagbits(ifp: *mut c_void, set: c_int, clear: c_int) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     get(ifp, "if_setdrvflagbits", |i| {
         i.v.drv_flags = (i.v.drv_flags | set) & !clear
     });
@@ -384,6 +400,7 @@ pub extern "C" fn if_setdrvflagbits(ifp: *mut c_void, set: c_int, clear: c_int) 
 /// if.c `if_setmtu`.
 #[no_mangle]
 pub extern "C" fn if_setmtu(ifp: *mut c_void, mtu: c_int) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     get(ifp, "if_setmtu", |i| i.v.mtu = mtu);
     0
 }
@@ -393,6 +410,7 @@ macro_rules! setfn {
         /// if.c IfAPI setter of the same name.
         #[no_mangle]
         pub extern "C" fn $name(ifp: *mut c_void, f: usize) {
+            let _model = crate::malloc::Internal::enter();
             get(ifp, stringify!($name), |i| i.$field = f);
         }
     };
@@ -405,24 +423,28 @@ setfn!(if_setqflushfn, qflush);
 /// if.c `if_setinitfn` (unused by the module; accepted).
 #[no_mangle]
 pub extern "C" fn if_setinitfn(ifp: *mut c_void, _f: usize) {
+    let _model = crate::malloc::Internal::enter();
     get(ifp, "if_setinitfn", |_| ());
 }
 
 /// if.c `if_setreassignfn`.
 #[no_mangle]
 pub extern "C" fn if_setreassignfn(ifp: *mut c_void, _f: usize) {
+    let _model = crate::malloc::Internal::enter();
     get(ifp, "if_setreassignfn", |_| ());
 }
 
 /// if.c `if_setgetcounterfn`.
 #[no_mangle]
 pub extern "C" fn if_setgetcounterfn(ifp: *mut c_void, _f: usize) {
+    let _model = crate::malloc::Internal::enter();
     get(ifp, "if_setgetcounterfn", |_| ());
 }
 
 /// if.c `if_inc_counter`.
 #[no_mangle]
 pub extern "C" fn if_inc_counter(ifp: *mut c_void, cnt: c_int, inc: i64) {
+    let _model = crate::malloc::Internal::enter();
     let ok = get(ifp, "if_inc_counter", |i| {
         match i.v.counters.get_mut(cnt as usize) {
             Some(c) => {
@@ -443,6 +465,7 @@ pub extern "C" fn if_inc_counter(ifp: *mut c_void, cnt: c_int, inc: i64) {
 /// if.c `if_get_counter_default`.
 #[no_mangle]
 pub extern "C" fn if_get_counter_default(ifp: *mut c_void, cnt: c_int) -> u64 {
+    let _model = crate::malloc::Internal::enter();
     get(ifp, "if_get_counter_default", |i| {
         i.v.counters.get(cnt as usize).copied().unwrap_or(0)
     })
@@ -452,6 +475,7 @@ pub extern "C" fn if_get_counter_default(ifp: *mut c_void, cnt: c_int) -> u64 {
 /// if.c `if_addgroup`.
 #[no_mangle]
 pub extern "C" fn if_addgroup(ifp: *mut c_void, group: *const c_char) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     crate::epoch::may_sleep("if_addgroup");
     let g = cstr(group);
     if g.ends_with(|c: char| c.is_ascii_digit()) {
@@ -471,6 +495,7 @@ pub extern "C" fn if_addgroup(ifp: *mut c_void, group: *const c_char) -> c_int {
 /// if.c `if_delgroup`.
 #[no_mangle]
 pub extern "C" fn if_delgroup(ifp: *mut c_void, group: *const c_char) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     let g = cstr(group);
     get(ifp, "if_delgroup", |i| {
         let n = i.v.groups.len();
@@ -487,6 +512,7 @@ pub extern "C" fn if_delgroup(ifp: *mut c_void, group: *const c_char) -> c_int {
 /// if.c `ifunit`.
 #[no_mangle]
 pub extern "C" fn ifunit(name: *const c_char) -> *mut c_void {
+    let _model = crate::malloc::Internal::enter();
     let n = cstr(name);
     by_name(crate::vnet::curvnet() as usize, &n).map_or(0, |i| i.addr) as *mut c_void
 }
@@ -494,6 +520,7 @@ pub extern "C" fn ifunit(name: *const c_char) -> *mut c_void {
 /// if.c `ifunit_ref`.
 #[no_mangle]
 pub extern "C" fn ifunit_ref(name: *const c_char) -> *mut c_void {
+    let _model = crate::malloc::Internal::enter();
     let p = ifunit(name);
     if !p.is_null() {
         if_ref(p);
@@ -504,12 +531,14 @@ pub extern "C" fn ifunit_ref(name: *const c_char) -> *mut c_void {
 /// if.c `if_ref`.
 #[no_mangle]
 pub extern "C" fn if_ref(ifp: *mut c_void) {
+    let _model = crate::malloc::Internal::enter();
     get(ifp, "if_ref", |i| i.refs += 1);
 }
 
 /// if.c `if_rele`.
 #[no_mangle]
 pub extern "C" fn if_rele(ifp: *mut c_void) {
+    let _model = crate::malloc::Internal::enter();
     let r = with(|t| {
         t.ifs.get_mut(&(ifp as usize)).map(|i| {
             i.refs -= 1;
@@ -524,12 +553,14 @@ pub extern "C" fn if_rele(ifp: *mut c_void) {
 /// if.c `if_link_state_change`.
 #[no_mangle]
 pub extern "C" fn if_link_state_change(ifp: *mut c_void, state: c_int) {
+    let _model = crate::malloc::Internal::enter();
     get(ifp, "if_link_state_change", |i| i.v.link_state = state);
 }
 
 /// if.c `ifr_data_get_ptr`: `ifr_data` at offset 16 of struct ifreq.
 #[no_mangle]
 pub extern "C" fn ifr_data_get_ptr(ifrp: *mut c_void) -> *mut c_void {
+    let _model = crate::malloc::Internal::enter();
     // SAFETY: a struct ifreq (32 bytes) from the caller.
     unsafe { *(ifrp.cast::<u8>().add(16).cast::<*mut c_void>()) }
 }
@@ -537,6 +568,7 @@ pub extern "C" fn ifr_data_get_ptr(ifrp: *mut c_void) -> *mut c_void {
 /// bpf.c `bpfattach`.
 #[no_mangle]
 pub extern "C" fn bpfattach(ifp: *mut c_void, dlt: c_uint, hdrlen: c_uint) {
+    let _model = crate::malloc::Internal::enter();
     crate::epoch::may_sleep("bpfattach");
     get(ifp, "bpfattach", |i| i.v.bpf = Some((dlt, hdrlen)));
 }
@@ -544,6 +576,7 @@ pub extern "C" fn bpfattach(ifp: *mut c_void, dlt: c_uint, hdrlen: c_uint) {
 /// bpf.c `bpfdetach` (no-op when not attached).
 #[no_mangle]
 pub extern "C" fn bpfdetach(ifp: *mut c_void) {
+    let _model = crate::malloc::Internal::enter();
     get(ifp, "bpfdetach", |i| {
         i.v.bpf = None;
         i.listeners = false;
@@ -553,6 +586,7 @@ pub extern "C" fn bpfdetach(ifp: *mut c_void) {
 /// bpf.c `bpf_peers_present_if`.
 #[no_mangle]
 pub extern "C" fn bpf_peers_present_if(ifp: *mut c_void) -> bool {
+    let _model = crate::malloc::Internal::enter();
     get(ifp, "bpf_peers_present_if", |i| {
         i.v.bpf.is_some() && i.listeners
     })
@@ -562,6 +596,7 @@ pub extern "C" fn bpf_peers_present_if(ifp: *mut c_void) -> bool {
 /// bpf.c `bpf_mtap2_if`: records (header, packet) when listened to.
 #[no_mangle]
 pub extern "C" fn bpf_mtap2_if(ifp: *mut c_void, data: *mut c_void, dlen: c_uint, m: *mut mbuf) {
+    let _model = crate::malloc::Internal::enter();
     if !crate::mbuf::check_live(m, "bpf_mtap2_if") {
         return;
     }

@@ -231,6 +231,7 @@ fn check_sp(sp: *const secpolicy, what: &str) -> bool {
 /// key.c `key_newsp`.
 #[no_mangle]
 pub extern "C" fn key_newsp() -> *mut secpolicy {
+    let _model = crate::malloc::Internal::enter();
     let Some(p) = kmalloc(
         std::mem::size_of::<secpolicy>(),
         M_IPSEC_SP,
@@ -248,6 +249,7 @@ pub extern "C" fn key_newsp() -> *mut secpolicy {
 /// key.c `ipsec_newisr`.
 #[no_mangle]
 pub extern "C" fn ipsec_newisr() -> *mut ipsecrequest {
+    let _model = crate::malloc::Internal::enter();
     kmalloc(
         std::mem::size_of::<ipsecrequest>(),
         M_IPSEC_SR,
@@ -259,12 +261,14 @@ pub extern "C" fn ipsec_newisr() -> *mut ipsecrequest {
 /// key.c `ipsec_delisr`.
 #[no_mangle]
 pub extern "C" fn ipsec_delisr(isr: *mut ipsecrequest) {
+    let _model = crate::malloc::Internal::enter();
     kfree(isr.cast(), M_IPSEC_SR);
 }
 
 /// key.c `key_addref` (SP_ADDREF = refcount_acquire).
 #[no_mangle]
 pub extern "C" fn key_addref(sp: *mut secpolicy) {
+    let _model = crate::malloc::Internal::enter();
     if !check_sp(sp, "key_addref") {
         return;
     }
@@ -281,6 +285,7 @@ pub extern "C" fn key_addref(sp: *mut secpolicy) {
 /// key.c `key_freesp`.
 #[no_mangle]
 pub extern "C" fn key_freesp(spp: *mut *mut secpolicy) {
+    let _model = crate::malloc::Internal::enter();
     if spp.is_null() {
         violation(ViolationKind::BadArgument, "key_freesp(NULL)");
         return;
@@ -330,6 +335,7 @@ pub extern "C" fn key_freesp(spp: *mut *mut secpolicy) {
 /// key.c `key_register_ifnet`.
 #[no_mangle]
 pub extern "C" fn key_register_ifnet(spp: *mut *mut secpolicy, count: c_uint) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     // SAFETY: caller: array of `count` policy pointers.
     let sps: Vec<*mut secpolicy> = (0..count as usize)
         .map(|i| unsafe { *spp.add(i) })
@@ -376,6 +382,7 @@ pub extern "C" fn key_register_ifnet(spp: *mut *mut secpolicy, count: c_uint) ->
 /// key.c `key_unregister_ifnet`.
 #[no_mangle]
 pub extern "C" fn key_unregister_ifnet(spp: *mut *mut secpolicy, count: c_uint) {
+    let _model = crate::malloc::Internal::enter();
     for i in 0..count as usize {
         // SAFETY: caller: array of `count` policy pointers.
         let sp = unsafe { *spp.add(i) };
@@ -432,6 +439,8 @@ pub extern "C" fn ipsec4_process_packet(
     sp: *mut secpolicy,
     _inp: *mut std::ffi::c_void,
 ) -> c_int {
+    let _model = crate::malloc::Internal::enter();
+    let _model = crate::malloc::Internal::enter();
     process(4, m, sp, "ipsec4_process_packet")
 }
 
@@ -442,6 +451,8 @@ pub extern "C" fn ipsec6_process_packet(
     sp: *mut secpolicy,
     _inp: *mut std::ffi::c_void,
 ) -> c_int {
+    let _model = crate::malloc::Internal::enter();
+    let _model = crate::malloc::Internal::enter();
     process(6, m, sp, "ipsec6_process_packet")
 }
 

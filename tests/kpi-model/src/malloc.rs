@@ -69,17 +69,39 @@ pub fn untracked<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// Run `f` as module code: its Rust allocations are accounted (and can be
-/// made to fail) like the kernel module's malloc(9) allocations.
+/// made to fail) like the kernel module's malloc(9) allocations.  Model
+/// code that calls back into the module uses this; the model's own
+/// bookkeeping around it is [`Internal`].
 pub fn in_module<R>(f: impl FnOnce() -> R) -> R {
-    struct Exit;
+    struct Exit(u32);
     impl Drop for Exit {
         fn drop(&mut self) {
             MODULE.with(|c| c.set(c.get().saturating_sub(1)));
+            INTERNAL.with(|c| c.set(self.0));
         }
     }
     MODULE.with(|c| c.set(c.get() + 1));
-    let _exit = Exit;
+    let _exit = Exit(INTERNAL.with(|c| c.replace(0)));
     f()
+}
+
+/// Held by every model KPI while it runs: its allocations are the model's
+/// own, not the module's (they neither count nor consume injected
+/// failures).
+pub struct Internal(());
+
+impl Internal {
+    /// Enter model code.
+    pub fn enter() -> Internal {
+        INTERNAL.with(|c| c.set(c.get() + 1));
+        Internal(())
+    }
+}
+
+impl Drop for Internal {
+    fn drop(&mut self) {
+        INTERNAL.with(|c| c.set(c.get().saturating_sub(1)));
+    }
 }
 
 fn with_heap<R>(f: impl FnOnce(&mut Heap) -> R) -> R {
@@ -237,6 +259,7 @@ fn type_name(mtp: *const c_void) -> String {
 /// `kpi_model_malloc` (sys_bindings::kern::malloc): `malloc` is libc's.
 #[no_mangle]
 pub extern "C" fn kpi_model_malloc(size: usize, mtp: *const c_void, flags: c_int) -> *mut c_void {
+    let _model = crate::malloc::Internal::enter();
     let name = type_name(mtp);
     kmalloc(size, &name, flags).map_or(std::ptr::null_mut(), |p| p.cast())
 }
@@ -244,6 +267,7 @@ pub extern "C" fn kpi_model_malloc(size: usize, mtp: *const c_void, flags: c_int
 /// free(9): sys/kern/kern_malloc.c `free` (host name `kpi_model_free`).
 #[no_mangle]
 pub extern "C" fn kpi_model_free(p: *mut c_void, mtp: *const c_void) {
+    let _model = crate::malloc::Internal::enter();
     let name = type_name(mtp);
     kfree(p.cast(), &name);
 }
@@ -257,6 +281,8 @@ pub extern "C" fn kpi_model_realloc(
     mtp: *const c_void,
     flags: c_int,
 ) -> *mut c_void {
+    let _model = crate::malloc::Internal::enter();
+    let _model = crate::malloc::Internal::enter();
     let name = type_name(mtp);
     let old = with_heap(|h| h.live.get(&(p as usize)).map(|b| b.size));
     if !p.is_null() && old.is_none() {
@@ -285,6 +311,8 @@ pub extern "C" fn malloc_aligned(
     mtp: *const c_void,
     flags: c_int,
 ) -> *mut c_void {
+    let _model = crate::malloc::Internal::enter();
+    let _model = crate::malloc::Internal::enter();
     if !align.is_power_of_two() || align > 4096 {
         violation(
             ViolationKind::BadArgument,
@@ -298,12 +326,15 @@ pub extern "C" fn malloc_aligned(
 
 /// malloc_init(9) (SYSINIT of MALLOC_DEFINE): nothing to set up here.
 #[no_mangle]
-pub extern "C" fn malloc_init(_mtp: *mut c_void) {}
+pub extern "C" fn malloc_init(_mtp: *mut c_void) {
+    let _model = crate::malloc::Internal::enter();
+}
 
 /// malloc_uninit(9): FreeBSD prints a warning when a type still has
 /// allocations at unload ("malloc_uninit: ... leaked ...").
 #[no_mangle]
 pub extern "C" fn malloc_uninit(mtp: *mut c_void) {
+    let _model = crate::malloc::Internal::enter();
     let name = type_name(mtp);
     let (n, _) = in_use(&name);
     if n != 0 {

@@ -223,6 +223,7 @@ pub(crate) fn leaks() -> Vec<crate::Violation> {
 /// kern_mbuf.c `m_freem`.
 #[no_mangle]
 pub extern "C" fn m_freem(m: *mut mbuf) {
+    let _model = crate::malloc::Internal::enter();
     free_chain(m, "m_freem");
 }
 
@@ -234,6 +235,8 @@ pub extern "C" fn m_tag_locate(
     ty: u16,
     start: *mut m_tag,
 ) -> *mut m_tag {
+    let _model = crate::malloc::Internal::enter();
+    let _model = crate::malloc::Internal::enter();
     if !check_live(m, "m_tag_locate") {
         return std::ptr::null_mut();
     }
@@ -260,6 +263,7 @@ pub extern "C" fn m_tag_locate(
 /// a violation and copies what there is.
 #[no_mangle]
 pub extern "C" fn m_copydata(m: *const mbuf, off: c_int, len: c_int, cp: *mut c_char) {
+    let _model = crate::malloc::Internal::enter();
     let Some(b) = bytes(m) else {
         check_live(m, "m_copydata");
         return;
@@ -282,6 +286,7 @@ pub extern "C" fn m_copydata(m: *const mbuf, off: c_int, len: c_int, cp: *mut c_
 /// freed and NULL returned (as when the real one cannot make room).
 #[no_mangle]
 pub extern "C" fn m_pullup(m: *mut mbuf, len: c_int) -> *mut mbuf {
+    let _model = crate::malloc::Internal::enter();
     if !check_live(m, "m_pullup") {
         return std::ptr::null_mut();
     }

@@ -119,6 +119,8 @@ pub extern "C" fn ip_encap_register_srcaddr(
     arg: *mut c_void,
     mflags: c_int,
 ) -> *const c_void {
+    let _model = crate::malloc::Internal::enter();
+    let _model = crate::malloc::Internal::enter();
     register(false, func, arg as usize, mflags)
 }
 
@@ -129,18 +131,22 @@ pub extern "C" fn ip6_encap_register_srcaddr(
     arg: *mut c_void,
     mflags: c_int,
 ) -> *const c_void {
+    let _model = crate::malloc::Internal::enter();
+    let _model = crate::malloc::Internal::enter();
     register(true, func, arg as usize, mflags)
 }
 
 /// ip_encap.c `ip_encap_unregister_srcaddr`.
 #[no_mangle]
 pub extern "C" fn ip_encap_unregister_srcaddr(cookie: *const c_void) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     unregister(false, cookie)
 }
 
 /// ip6_encap.c `ip6_encap_unregister_srcaddr`.
 #[no_mangle]
 pub extern "C" fn ip6_encap_unregister_srcaddr(cookie: *const c_void) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     unregister(true, cookie)
 }
 
@@ -218,6 +224,7 @@ fn is_local(a: IpAddr) -> bool {
 /// in.c `in_localip`.
 #[no_mangle]
 pub extern "C" fn in_localip(a: sys_bindings::net::in_addr) -> bool {
+    let _model = crate::malloc::Internal::enter();
     crate::epoch::assert_in("in_localip");
     is_local(IpAddr::from(a.s_addr))
 }
@@ -225,6 +232,7 @@ pub extern "C" fn in_localip(a: sys_bindings::net::in_addr) -> bool {
 /// in6.c `in6_localip`.
 #[no_mangle]
 pub extern "C" fn in6_localip(a: *mut [u8; 16]) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     // SAFETY: caller's in6_addr.
     c_int::from(is_local(IpAddr::from(unsafe { *a })))
 }
@@ -237,6 +245,7 @@ fn scoped(a: &[u8; 16]) -> bool {
 /// scope6.c `sa6_embedscope` (no default zone configured).
 #[no_mangle]
 pub extern "C" fn sa6_embedscope(sin6: *mut sockaddr_in6, _defaultok: c_int) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     // SAFETY: caller's sockaddr_in6.
     let s = unsafe { &mut *sin6 };
     let zone = s.sin6_scope_id;
@@ -254,6 +263,7 @@ pub extern "C" fn sa6_embedscope(sin6: *mut sockaddr_in6, _defaultok: c_int) -> 
 /// scope6.c `sa6_recoverscope`.
 #[no_mangle]
 pub extern "C" fn sa6_recoverscope(sin6: *mut sockaddr_in6) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     // SAFETY: caller's sockaddr_in6.
     let s = unsafe { &mut *sin6 };
     if scoped(&s.sin6_addr.s6_addr) {
@@ -281,6 +291,7 @@ pub fn set_jailed(on: bool) {
 /// kern_jail.c `prison_if`.
 #[no_mangle]
 pub extern "C" fn prison_if(_cred: *mut c_void, sa: *const sockaddr) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     if sa.is_null() {
         violation(ViolationKind::BadArgument, "prison_if(NULL)");
     }

@@ -69,6 +69,7 @@ pub fn held() -> Vec<String> {
 /// kern_sx.c `sx_init_flags`.
 #[no_mangle]
 pub extern "C" fn sx_init_flags(sx: *mut c_void, desc: *const c_char, _opts: c_int) {
+    let _model = crate::malloc::Internal::enter();
     let name = if desc.is_null() {
         "<sx>".to_owned()
     } else {
@@ -103,6 +104,7 @@ pub extern "C" fn sx_init_flags(sx: *mut c_void, desc: *const c_char, _opts: c_i
 /// kern_sx.c `sx_destroy`.
 #[no_mangle]
 pub extern "C" fn sx_destroy(sx: *mut c_void) {
+    let _model = crate::malloc::Internal::enter();
     let r = with(|m| match m.get_mut(&(sx as usize)) {
         None => Err("sx_destroy of an uninitialized sx".to_owned()),
         Some(s) if s.destroyed => Err(format!("sx_destroy({}) twice", s.name)),
@@ -127,6 +129,8 @@ pub extern "C" fn _sx_xlock(
     _file: *const c_char,
     _line: c_int,
 ) -> c_int {
+    let _model = crate::malloc::Internal::enter();
+    let _model = crate::malloc::Internal::enter();
     crate::epoch::may_sleep("sx_xlock");
     let me = crate::thread::key();
     let r = crate::malloc::untracked(|| {
@@ -164,6 +168,7 @@ pub extern "C" fn _sx_xlock(
 /// kern_sx.c `_sx_xunlock`.
 #[no_mangle]
 pub extern "C" fn _sx_xunlock(sx: *mut c_void, _file: *const c_char, _line: c_int) {
+    let _model = crate::malloc::Internal::enter();
     let me = crate::thread::key();
     let r = with(|m| match m.get_mut(&(sx as usize)) {
         None => Err("sx_xunlock of an uninitialized sx".to_owned()),
@@ -194,6 +199,7 @@ pub fn owned_by_me(sx: *const c_void) -> bool {
 /// kern_sx.c `_sx_assert` (INVARIANT_SUPPORT kernels).
 #[no_mangle]
 pub extern "C" fn _sx_assert(sx: *const c_void, what: c_int, _file: *const c_char, _line: c_int) {
+    let _model = crate::malloc::Internal::enter();
     let mine = owned_by_me(sx);
     let ok = match what & 0x07 {
         SA_UNLOCKED => !mine,

@@ -38,14 +38,19 @@ pub fn key() -> u64 {
 pub fn curthread_addr() -> usize {
     TD.with(|t| {
         if t.get() == 0 {
-            let b: Box<[u64; THREAD_BYTES / 8]> =
-                crate::malloc::untracked(|| Box::new([0; THREAD_BYTES / 8]));
+            // Lock words keep flags in the low 5 bits of the owner thread
+            // pointer (sx.h SX_LOCK_FLAGMASK): struct thread is allocated
+            // 32-byte aligned at least (kern_thread.c thread_zone:
+            // UMA_ALIGN_CACHE_AND_MASK(32 - 1)).
+            #[repr(C, align(64))]
+            struct Td([u64; THREAD_BYTES / 8]);
+            let b: Box<Td> = crate::malloc::untracked(|| Box::new(Td([0; THREAD_BYTES / 8])));
             let td = Box::leak(b);
             // A new thread starts in vnet0 (curvnet of proc0's threads).
-            if let Some(v) = td.get_mut(sys_bindings::thread::TD_VNET_OFFSET / 8) {
+            if let Some(v) = td.0.get_mut(sys_bindings::thread::TD_VNET_OFFSET / 8) {
                 *v = crate::vnet::vnet0_ptr() as u64;
             }
-            t.set(td.as_mut_ptr() as usize);
+            t.set(td.0.as_mut_ptr() as usize);
         }
         t.get()
     })
@@ -55,6 +60,7 @@ pub fn curthread_addr() -> usize {
 /// only by the module's kpi layer when not built for the kernel.
 #[no_mangle]
 pub extern "C" fn kpi_model_curthread() -> *mut c_void {
+    let _model = crate::malloc::Internal::enter();
     curthread_addr() as *mut c_void
 }
 
@@ -147,6 +153,7 @@ pub fn priv_checks() -> Vec<c_int> {
 /// kern_priv.c `priv_check(td, priv)`: root in the model unless denied.
 #[no_mangle]
 pub extern "C" fn priv_check(_td: *mut c_void, privilege: c_int) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     creds(|c| {
         c.checks.push(privilege);
         if c.denied.contains(&privilege) {
@@ -196,6 +203,7 @@ fn user_access(addr: usize, len: usize, f: impl FnOnce(&mut [u8])) -> c_int {
 /// may fault and sleep, so never inside an epoch section.
 #[no_mangle]
 pub extern "C" fn copyin(uaddr: *const c_void, kaddr: *mut c_void, len: usize) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     crate::epoch::may_sleep("copyin");
     if len > 0 && kaddr.is_null() {
         violation(ViolationKind::BadArgument, "copyin to NULL");
@@ -210,6 +218,7 @@ pub extern "C" fn copyin(uaddr: *const c_void, kaddr: *mut c_void, len: usize) -
 /// copyout(9): EFAULT on an unmapped address; may sleep.
 #[no_mangle]
 pub extern "C" fn copyout(kaddr: *const c_void, uaddr: *mut c_void, len: usize) -> c_int {
+    let _model = crate::malloc::Internal::enter();
     crate::epoch::may_sleep("copyout");
     if len > 0 && kaddr.is_null() {
         violation(ViolationKind::BadArgument, "copyout from NULL");

@@ -218,6 +218,7 @@ fn insert_sorted(list: &mut Vec<(u32, u32, usize)>, vs: usize) {
 /// vnet.c `vnet_register_sysinit`: insert, then run in every vnet.
 #[no_mangle]
 pub extern "C" fn vnet_register_sysinit(arg: *mut c_void) {
+    let _model = crate::malloc::Internal::enter();
     crate::epoch::may_sleep("vnet_register_sysinit");
     let vs = arg as usize;
     with(|r| insert_sorted(&mut r.inits, vs));
@@ -229,18 +230,21 @@ pub extern "C" fn vnet_register_sysinit(arg: *mut c_void) {
 /// vnet.c `vnet_deregister_sysinit`.
 #[no_mangle]
 pub extern "C" fn vnet_deregister_sysinit(arg: *mut c_void) {
+    let _model = crate::malloc::Internal::enter();
     with(|r| r.inits.retain(|&(_, _, x)| x != arg as usize));
 }
 
 /// vnet.c `vnet_register_sysuninit`.
 #[no_mangle]
 pub extern "C" fn vnet_register_sysuninit(arg: *mut c_void) {
+    let _model = crate::malloc::Internal::enter();
     with(|r| insert_sorted(&mut r.uninits, arg as usize));
 }
 
 /// vnet.c `vnet_deregister_sysuninit`: run in every vnet, then unlink.
 #[no_mangle]
 pub extern "C" fn vnet_deregister_sysuninit(arg: *mut c_void) {
+    let _model = crate::malloc::Internal::enter();
     crate::epoch::may_sleep("vnet_deregister_sysuninit");
     for v in vnets() {
         run(arg as usize, v);
