@@ -28,7 +28,7 @@ fn render(fmt: *const c_char, a1: *const c_char) -> String {
     f
 }
 
-fn push(s: String) {
+pub(crate) fn push(s: String) {
     crate::malloc::untracked(|| LINES.lock().unwrap_or_else(|e| e.into_inner()).push(s));
 }
 

@@ -59,6 +59,7 @@ fn with<R>(f: impl FnOnce(&mut Sections) -> R) -> R {
 }
 
 pub(crate) fn reset() {
+    crate::malloc::untracked(|| CALLBACKS.lock().unwrap_or_else(|e| e.into_inner()).clear());
     with(|s| *s = Sections::default());
     TRACKERS.with(|t| t.borrow_mut().clear());
 }
@@ -216,6 +217,8 @@ pub extern "C" fn epoch_wait_preempt(epoch: *const c_void) {
             }
         }
     });
+    // A grace period has elapsed: deferred frees may run now.
+    run_callbacks();
 }
 
 /// Run `f` inside a model-entered net epoch section (as the network stack
@@ -232,4 +235,58 @@ pub fn with_section<R>(f: impl FnOnce() -> R) -> R {
     }
     let _x = Exit(p);
     f()
+}
+
+static CALLBACKS: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
+
+fn run_callbacks() {
+    let cbs = crate::malloc::untracked(|| {
+        std::mem::take(&mut *CALLBACKS.lock().unwrap_or_else(|e| e.into_inner()))
+    });
+    for (cb, ctx) in cbs {
+        // SAFETY: an epoch_callback_t of the module with its context.
+        let f: unsafe extern "C" fn(*mut c_void) = unsafe { std::mem::transmute(cb) };
+        // SAFETY: called after a grace period, as the epoch task does.
+        crate::malloc::in_module(|| unsafe { f(ctx as *mut c_void) });
+    }
+}
+
+/// subr_epoch.c `epoch_call`: `cb(ctx)` after a grace period.  The model
+/// runs pending callbacks at the next epoch_wait_preempt (after its wait),
+/// at epoch_drain_callbacks, or when a test calls [`flush_callbacks`].
+#[no_mangle]
+pub extern "C" fn epoch_call(epoch: *const c_void, cb: usize, ctx: *mut c_void) {
+    let _model = crate::malloc::Internal::enter();
+    check_epoch(epoch, "epoch_call");
+    crate::malloc::untracked(|| {
+        CALLBACKS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((cb, ctx as usize))
+    });
+}
+
+/// subr_epoch.c `epoch_drain_callbacks`: sleeps until all callbacks ran.
+#[no_mangle]
+pub extern "C" fn epoch_drain_callbacks(epoch: *const c_void) {
+    let _model = crate::malloc::Internal::enter();
+    check_epoch(epoch, "epoch_drain_callbacks");
+    may_sleep("epoch_drain_callbacks");
+    epoch_wait_preempt(epoch);
+}
+
+/// Run pending epoch_call callbacks now (a grace period elapsed).
+pub fn flush_callbacks() {
+    if depth() > 0 {
+        violation(
+            ViolationKind::SleepInEpoch,
+            "flush_callbacks inside an epoch section",
+        );
+        return;
+    }
+    run_callbacks();
+}
+
+pub(crate) fn pending_callbacks() -> usize {
+    crate::malloc::untracked(|| CALLBACKS.lock().unwrap_or_else(|e| e.into_inner()).len())
 }

@@ -585,3 +585,61 @@ pub fn input(inner: u8, bytes: &[u8], sa: &SaSpec, rcvif: usize) -> InputOutcome
     crate::mbuf::free_chain(m, "netisr_queue_src");
     InputOutcome::Delivered(d)
 }
+
+static AUTO_REQID: Mutex<u32> = Mutex::new(0x3fff + 1);
+
+/// key.c `key_newreqid`: a global counter from IPSEC_MANUAL_REQID_MAX + 1
+/// (0x4000), incremented before use (first value 0x4001), wrapping back
+/// at ~0; no uniqueness check.
+#[no_mangle]
+pub extern "C" fn key_newreqid() -> u32 {
+    let _model = crate::malloc::Internal::enter();
+    let mut r = AUTO_REQID.lock().unwrap_or_else(|e| e.into_inner());
+    *r = if *r == u32::MAX { 0x3fff + 1 } else { *r + 1 };
+    *r
+}
+
+/// key.c `key_sockaddrcmp`: 0 when equal (family, len, address; the
+/// port only when `port` != 0; the IPv6 scope id), 1 otherwise.
+#[no_mangle]
+pub extern "C" fn key_sockaddrcmp(
+    sa1: *const sys_bindings::net::sockaddr,
+    sa2: *const sys_bindings::net::sockaddr,
+    port: c_int,
+) -> c_int {
+    let _model = crate::malloc::Internal::enter();
+    use sys_bindings::net::{sockaddr_in, sockaddr_in6};
+    // SAFETY: callers pass valid sockaddrs of at least sa_len bytes.
+    unsafe {
+        let (a, b) = (&*sa1, &*sa2);
+        if a.sa_family != b.sa_family || a.sa_len != b.sa_len {
+            return 1;
+        }
+        match a.sa_family {
+            2 => {
+                let (x, y) = (&*sa1.cast::<sockaddr_in>(), &*sa2.cast::<sockaddr_in>());
+                c_int::from(
+                    a.sa_len != 16
+                        || x.sin_addr.s_addr != y.sin_addr.s_addr
+                        || (port != 0 && x.sin_port != y.sin_port),
+                )
+            }
+            28 => {
+                let (x, y) = (&*sa1.cast::<sockaddr_in6>(), &*sa2.cast::<sockaddr_in6>());
+                c_int::from(
+                    a.sa_len != 28
+                        || x.sin6_scope_id != y.sin6_scope_id
+                        || x.sin6_addr.s6_addr != y.sin6_addr.s6_addr
+                        || (port != 0 && x.sin6_port != y.sin6_port),
+                )
+            }
+            _ => {
+                let n = usize::from(a.sa_len);
+                c_int::from(
+                    std::slice::from_raw_parts(sa1.cast::<u8>(), n)
+                        != std::slice::from_raw_parts(sa2.cast::<u8>(), n),
+                )
+            }
+        }
+    }
+}

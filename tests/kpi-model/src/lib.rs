@@ -26,6 +26,7 @@ pub mod epoch;
 pub mod hhook;
 pub mod ifnet;
 pub mod ipsec;
+pub mod kern;
 pub mod malloc;
 pub mod mbuf;
 pub mod netinet;
@@ -46,6 +47,7 @@ fn reset_parts() {
     vnet::reset();
     mbuf::reset();
     console::reset();
+    kern::reset();
     ipsec::reset();
 }
 

@@ -52,6 +52,10 @@ impl Model {
                 ),
             });
         }
+        let pending = crate::epoch::pending_callbacks();
+        if pending > 0 {
+            v.push(Violation { kind: ViolationKind::Malloc, what: format!("{pending} epoch_call callback(s) never ran (call flush_epoch_callbacks or epoch_drain_callbacks)") });
+        }
         for l in crate::sx::held() {
             v.push(Violation {
                 kind: ViolationKind::LockMisuse,
@@ -224,6 +228,22 @@ impl Model {
     /// Lines the module printed (printf/log).
     pub fn console(&self) -> Vec<String> {
         crate::console::lines()
+    }
+
+    /// kldload: MOD_LOAD via module_register_init (the DECLARE_MODULE
+    /// SYSINIT); 0 or nonzero when the module refused to load.
+    pub fn kldload(&self, data: *const crate::kern::ModuleData) -> i32 {
+        crate::kern::kldload(data)
+    }
+
+    /// kldunload: MOD_QUIESCE then MOD_UNLOAD; 0 or the refusing errno.
+    pub fn kldunload(&self, data: *const crate::kern::ModuleData) -> i32 {
+        crate::kern::kldunload(data)
+    }
+
+    /// Run pending epoch_call callbacks (a grace period elapsed).
+    pub fn flush_epoch_callbacks(&self) {
+        crate::epoch::flush_callbacks()
     }
 
     /// Run `f` as module code: its Rust allocations are accounted as the

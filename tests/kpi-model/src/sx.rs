@@ -214,3 +214,62 @@ pub extern "C" fn _sx_assert(sx: *const c_void, what: c_int, _file: *const c_cha
         );
     }
 }
+
+/// kern_sx.c `sx_sysinit` (SX_SYSINIT): `arg` is a `struct sx_args`
+/// { sa_sx, sa_desc, sa_flags }.
+#[no_mangle]
+pub extern "C" fn sx_sysinit(arg: *mut c_void) {
+    let _model = crate::malloc::Internal::enter();
+    // SAFETY: a struct sx_args of the module.
+    let a = unsafe { &*arg.cast::<sys_bindings::sx::sx_args>() };
+    sx_init_flags(a.sa_sx.cast(), a.sa_desc, a.sa_flags);
+}
+
+/// kern_sx.c `sx_try_xlock_`: nonzero on success, never sleeps.
+#[no_mangle]
+pub extern "C" fn sx_try_xlock_(sx: *mut c_void, _file: *const c_char, _line: c_int) -> c_int {
+    let _model = crate::malloc::Internal::enter();
+    let me = crate::thread::key();
+    let r = with(|m| match m.get_mut(&(sx as usize)) {
+        None => Err("sx_try_xlock of an uninitialized sx".to_owned()),
+        Some(s) if s.destroyed => Err(format!("sx_try_xlock() of destroyed sx {}", s.name)),
+        Some(s) if s.owner == Some(me) => Err(format!(
+            "sx_try_xlock: recursed on non-recursive sx {}",
+            s.name
+        )),
+        Some(s) if s.owner.is_some() => Ok(false),
+        Some(s) => {
+            s.owner = Some(me);
+            Ok(true)
+        }
+    });
+    match r {
+        Ok(true) => {
+            set_word(sx, crate::thread::curthread_addr());
+            1
+        }
+        Ok(false) => 0,
+        Err(e) => {
+            violation(ViolationKind::LockMisuse, e);
+            0
+        }
+    }
+}
+
+/// kern_sx.c `_sx_slock`: the module takes no shared sx locks; the model
+/// treats one as exclusive (stricter: a second sharer waits).
+#[no_mangle]
+pub extern "C" fn _sx_slock(
+    sx: *mut c_void,
+    opts: c_int,
+    file: *const c_char,
+    line: c_int,
+) -> c_int {
+    _sx_xlock(sx, opts, file, line)
+}
+
+/// kern_sx.c `_sx_sunlock`.
+#[no_mangle]
+pub extern "C" fn _sx_sunlock(sx: *mut c_void, file: *const c_char, line: c_int) {
+    _sx_xunlock(sx, file, line)
+}

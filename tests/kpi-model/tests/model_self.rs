@@ -253,3 +253,99 @@ fn copyin_inside_epoch_is_caught() {
     assert_eq!(e, kpi_model::thread::EFAULT);
     m.assert_clean();
 }
+
+/// key.c key_sockaddrcmp(.., 0) ignores ports (NAT-T SAs match), compares
+/// the IPv6 scope id; with port != 0 ports count.
+#[test]
+fn key_sockaddrcmp_as_key_c() {
+    let _m = Model::start();
+    let a = kpi_model::netinet::sockaddr_of("192.0.2.1".parse().unwrap_or_else(|_| unreachable!()));
+    let mut b = a.clone();
+    b[2..4].copy_from_slice(&4500u16.to_be_bytes());
+    let cmp = |x: &[u8], y: &[u8], p| {
+        kpi_model::ipsec::key_sockaddrcmp(x.as_ptr().cast(), y.as_ptr().cast(), p)
+    };
+    assert_eq!((cmp(&a, &b, 0), cmp(&a, &b, 1)), (0, 1));
+    let c = kpi_model::netinet::sockaddr_of("192.0.2.2".parse().unwrap_or_else(|_| unreachable!()));
+    assert_eq!(cmp(&a, &c, 0), 1);
+    let v6 = kpi_model::netinet::sockaddr_of("fe80::1".parse().unwrap_or_else(|_| unreachable!()));
+    let mut v6s = v6.clone();
+    v6s[24..28].copy_from_slice(&3u32.to_ne_bytes());
+    assert_eq!(
+        (cmp(&v6, &v6, 0), cmp(&v6, &v6s, 0), cmp(&a, &v6, 0)),
+        (0, 1, 1)
+    );
+}
+
+/// key.c key_newreqid: 0x4001, 0x4002, ... (global, no uniqueness check).
+#[test]
+fn key_newreqid_counts_from_0x4001() {
+    let _m = Model::start();
+    assert_eq!(
+        (
+            kpi_model::ipsec::key_newreqid(),
+            kpi_model::ipsec::key_newreqid()
+        ),
+        (0x4001, 0x4002)
+    );
+}
+
+static CALLED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+unsafe extern "C" fn cb(_ctx: *mut c_void) {
+    CALLED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// subr_epoch.c epoch_call: deferred until a grace period (here: the next
+/// epoch_wait_preempt); pending callbacks at the end are reported.
+#[test]
+fn epoch_call_runs_after_grace_period() {
+    let m = Model::start();
+    CALLED.store(0, std::sync::atomic::Ordering::SeqCst);
+    kpi_model::epoch::epoch_call(
+        net_epoch(),
+        cb as unsafe extern "C" fn(*mut c_void) as usize,
+        std::ptr::null_mut(),
+    );
+    assert_eq!(CALLED.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert!(!m.problems().is_empty());
+    kpi_model::epoch::epoch_wait_preempt(net_epoch());
+    assert_eq!(CALLED.load(std::sync::atomic::Ordering::SeqCst), 1);
+    m.assert_clean();
+}
+
+/// kern_sx.c sx_try_xlock: fails (0) while another thread holds it.
+#[test]
+fn sx_try_xlock_does_not_wait() {
+    let m = Model::start();
+    let sx = sx_new(c"t5") as usize;
+    assert_eq!(
+        kpi_model::sx::sx_try_xlock_(sx as *mut c_void, std::ptr::null(), 0),
+        1
+    );
+    let other = std::thread::spawn(move || {
+        kpi_model::sx::sx_try_xlock_(sx as *mut c_void, std::ptr::null(), 0)
+    })
+    .join()
+    .unwrap_or(1);
+    assert_eq!(other, 0);
+    kpi_model::sx::_sx_xunlock(sx as *mut c_void, std::ptr::null(), 0);
+    m.assert_clean();
+}
+
+/// if_clone.c ifc_name2unit: -1 without digits, EINVAL for leading zeroes
+/// or junk after the digits.
+#[test]
+fn ifc_name2unit_as_if_clone_c() {
+    let _m = Model::start();
+    let unit = |n: &std::ffi::CStr| {
+        let mut u = 99;
+        let e = kpi_model::clone::ifc_name2unit(n.as_ptr(), &mut u);
+        (e, u)
+    };
+    assert_eq!(unit(c"ipsec"), (0, -1));
+    assert_eq!(unit(c"ipsec0"), (0, 0));
+    assert_eq!(unit(c"ipsec42"), (0, 42));
+    assert_eq!(unit(c"ipsec01").0, 22);
+    assert_eq!(unit(c"ipsec4x").0, 22);
+    assert_eq!(unit(c"ipsec99999999999").0, 22);
+}

@@ -178,7 +178,7 @@ fn ioctl_transmit_bpf_counters() {
     assert!(m.ifconfig_create("toy0", 0).is_ok());
     let mut ifr = [0u8; 32];
     ifr[16..20].copy_from_slice(&1300u32.to_ne_bytes());
-    assert_eq!(m.ioctl("toy0", SIOCSIFMTU as u64, &mut ifr), 0);
+    assert_eq!(m.ioctl("toy0", SIOCSIFMTU, &mut ifr), 0);
     assert_eq!(m.ifnet("toy0").map(|i| i.mtu), Some(1300));
     assert_eq!(m.ioctl("toy0", 0xc020_69ff, &mut ifr), 22);
     m.bpf_listen("toy0", true);
