@@ -218,6 +218,131 @@ pub fn frame_violations(file: &File<'_>) -> Vec<String> {
         .collect()
 }
 
+/// Direct near calls and jumps between function symbols, as
+/// (caller, callee) demangled names (without hashes).  A branch's rel32
+/// usually carries a relocation (the `ld -r` output is still relocatable):
+/// the callee is the relocation's symbol + addend + 4; branches without
+/// one (resolved by the compiler) use the decoded target.
+pub fn call_edges(file: &File<'_>) -> Vec<(String, String)> {
+    use object::{ObjectSymbol, RelocationTarget, SymbolSection};
+    use std::collections::BTreeMap;
+    let funcs = crate::symbols::functions(file);
+    let name_at = |sec: usize, target: u64| {
+        funcs
+            .iter()
+            .find(|(_, s, a, z)| *s == sec && *a <= target && target < a.saturating_add(*z))
+            .map(|(n, _, _, _)| n.clone())
+    };
+    let mut edges = Vec::new();
+    let mut instr = Instruction::default();
+    for (sec, _, data) in exec_sections(file) {
+        let Ok(section) = file.section_by_index(SectionIndex(sec)) else {
+            continue;
+        };
+        // offset of a rel32 field -> callee name
+        let mut rel_callee: BTreeMap<u64, String> = BTreeMap::new();
+        for (off, rel) in section.relocations() {
+            let RelocationTarget::Symbol(i) = rel.target() else {
+                continue;
+            };
+            let Ok(sym) = file.symbol_by_index(i) else {
+                continue;
+            };
+            let callee = match sym.section() {
+                SymbolSection::Undefined => sym.name().ok().map(str::to_owned),
+                SymbolSection::Section(t) => sym
+                    .address()
+                    .checked_add_signed(rel.addend())
+                    .and_then(|a| a.checked_add(4))
+                    .and_then(|a| name_at(t.0, a)),
+                _ => None,
+            };
+            if let Some(c) = callee {
+                rel_callee.insert(off, c);
+            }
+        }
+        for (name, fsec, addr, size) in funcs.iter().filter(|f| f.1 == sec) {
+            let (Ok(start), Ok(len)) = (usize::try_from(*addr), usize::try_from(*size)) else {
+                continue;
+            };
+            let Some(code) = start.checked_add(len).and_then(|end| data.get(start..end)) else {
+                continue;
+            };
+            let mut d = Decoder::with_ip(64, code, *addr, DecoderOptions::NONE);
+            while d.can_decode() {
+                d.decode_out(&mut instr);
+                if !(instr.is_call_near() || instr.is_jmp_near() || instr.is_jcc_short_or_near()) {
+                    continue;
+                }
+                let field = instr.next_ip().saturating_sub(4);
+                let callee = rel_callee
+                    .get(&field)
+                    .cloned()
+                    .or_else(|| name_at(*fsec, instr.near_branch_target()));
+                if let Some(callee) = callee.filter(|c| c != name) {
+                    edges.push((demangle(name), demangle(&callee)));
+                }
+            }
+        }
+    }
+    edges.sort();
+    edges.dedup();
+    edges
+}
+
+/// A symbol name, demangled without hash if it is a Rust one.
+pub fn demangle(name: &str) -> String {
+    format!("{:#}", rustc_demangle::demangle(name))
+}
+
+/// The module's own functions (crates `if_ipsec_kmod`, `if_ipsec`) that
+/// directly call into a chain of library functions ending in one whose
+/// name contains one of `needles`: where to look to remove a panic or
+/// out-of-memory path.
+pub fn own_callers_of(file: &File<'_>, needles: &[&str]) -> Vec<String> {
+    use std::collections::BTreeSet;
+    let edges = call_edges(file);
+    let raw_names: Vec<String> = crate::symbols::functions(file)
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
+    let mut bad: BTreeSet<String> = raw_names
+        .iter()
+        .filter(|n| needles.iter().any(|x| n.contains(x)))
+        .map(|n| demangle(n))
+        .collect();
+    let own = |n: &str| {
+        [
+            "if_ipsec_kmod::",
+            "if_ipsec::",
+            "<if_ipsec_kmod::",
+            "<if_ipsec::",
+        ]
+        .iter()
+        .any(|p| n.starts_with(p))
+    };
+    // Library functions that reach a bad one are bad too.
+    loop {
+        let before = bad.len();
+        for (caller, callee) in &edges {
+            if bad.contains(callee) && !own(caller) {
+                bad.insert(caller.clone());
+            }
+        }
+        if bad.len() == before {
+            break;
+        }
+    }
+    let mut v: Vec<String> = edges
+        .iter()
+        .filter(|(caller, callee)| own(caller) && bad.contains(callee))
+        .map(|(caller, callee)| format!("{caller} -> {callee}"))
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

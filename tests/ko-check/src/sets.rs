@@ -101,6 +101,22 @@ pub enum Udata {
         /// In a SHF_WRITE section (the kernel writes it).
         writable: bool,
     },
+    /// A `struct vnet_sysinit` (for `vnet_[de]register_sysinit` and
+    /// `vnet_[de]register_sysuninit`, sys/net/vnet.h).
+    VnetSysinit {
+        /// `subsystem`.
+        subsystem: u32,
+        /// `order`.
+        order: u32,
+        /// `func`, demangled.
+        func: String,
+        /// `arg` is NULL.
+        arg_null: bool,
+        /// `link` (TAILQ_ENTRY, written by the kernel) is NULL.
+        link_null: bool,
+        /// In a SHF_WRITE section.
+        writable: bool,
+    },
     /// Something else, described.
     Other(String),
 }
@@ -243,8 +259,14 @@ impl Reader<'_, '_> {
         Ok(String::from_utf8_lossy(tail.get(..end).unwrap_or_default()).into_owned())
     }
 
-    /// Name of the function a pointer designates.
+    /// Name of the function a pointer designates; Rust names demangled
+    /// without their hash (`if_ipsec_kmod::glue::vnet::lock_uninit`).
     fn func_name(&self, p: &Ptr) -> Result<String, String> {
+        self.raw_func_name(p)
+            .map(|n| format!("{:#}", rustc_demangle::demangle(&n)))
+    }
+
+    fn raw_func_name(&self, p: &Ptr) -> Result<String, String> {
         match p {
             Ptr::Undefined(n) => Ok(n.clone()),
             Ptr::Local { section, offset } => self
@@ -299,6 +321,25 @@ impl Reader<'_, '_> {
         })
     }
 
+    fn vnet_sysinit(&self, p: &Ptr) -> Result<Udata, String> {
+        let Ptr::Local { section, offset } = *p else {
+            return Err(format!(
+                "vnet_sysinit pointer {p:?} is not inside the module"
+            ));
+        };
+        // subsystem @0, order @4, func @8, arg @16, link @24 (2 pointers);
+        // 40 bytes (sys/net/vnet.h)
+        Ok(Udata::VnetSysinit {
+            subsystem: self.u32_at(section, offset)?,
+            order: self.u32_at(section, offset + 4)?,
+            func: self.func_name(&self.ptr_at(section, offset + 8)?)?,
+            arg_null: self.ptr_at(section, offset + 16)? == Ptr::Null,
+            link_null: self.ptr_at(section, offset + 24)? == Ptr::Null
+                && self.ptr_at(section, offset + 32)? == Ptr::Null,
+            writable: self.writable(section),
+        })
+    }
+
     fn sysinit(&self, p: &Ptr) -> Result<SysInit, String> {
         let Ptr::Local { section, offset } = *p else {
             return Err(format!("sysinit pointer {p:?} is not inside the module"));
@@ -309,6 +350,13 @@ impl Reader<'_, '_> {
             (_, Ptr::Null) => Udata::Null,
             ("module_register_init", p) => Udata::ModuleData(self.module_data(p)?),
             ("malloc_init" | "malloc_uninit", p) => self.malloc_type(p)?,
+            (
+                "vnet_register_sysinit"
+                | "vnet_deregister_sysinit"
+                | "vnet_register_sysuninit"
+                | "vnet_deregister_sysuninit",
+                p,
+            ) => self.vnet_sysinit(p)?,
             (_, p) => Udata::Other(format!("{p:?}")),
         };
         Ok(SysInit {

@@ -22,18 +22,10 @@ fn module_data(evhand: &str) -> ModuleData {
     }
 }
 
-/// The event handler's symbol, whatever its mangled name.
-fn evhand_of(entries: &[Metadata]) -> Result<String, String> {
-    entries
-        .iter()
-        .find_map(|m| match m {
-            Metadata::Module { data, .. } if data.evhand.contains("modevent") => {
-                Some(data.evhand.clone())
-            }
-            _ => None,
-        })
-        .ok_or_else(|| format!("no MDT_MODULE entry with a modevent handler in {entries:#?}"))
-}
+/// The event handler: `kpi::module_meta::modevent` for the module's
+/// event type (kmod/src/module.rs).
+const EVHAND: &str =
+    "if_ipsec_kmod::kpi::module_meta::modevent::<if_ipsec_kmod::module::IfIpsecModule>";
 
 /// mirrors sys/sys/module.h DECLARE_MODULE (MDT_DEPEND on kernel with the
 /// __FreeBSD_version range, MDT_MODULE), MODULE_VERSION(if_ipsec, 1),
@@ -42,7 +34,6 @@ fn evhand_of(entries: &[Metadata]) -> Result<String, String> {
 fn modmetadata_set_is_declare_module_version_and_depends() -> Result<(), String> {
     with_ko(|f| {
         let got = sets::modmetadata(f)?;
-        let evhand = evhand_of(&got)?;
         let mut want = vec![
             Metadata::Depend {
                 name: "kernel".into(),
@@ -52,7 +43,7 @@ fn modmetadata_set_is_declare_module_version_and_depends() -> Result<(), String>
             },
             Metadata::Module {
                 name: "if_ipsec".into(),
-                data: module_data(&evhand),
+                data: module_data(EVHAND),
             },
             Metadata::Version {
                 name: "if_ipsec".into(),
@@ -76,6 +67,79 @@ fn modmetadata_set_is_declare_module_version_and_depends() -> Result<(), String>
     })
 }
 
+/// A SYSINIT/SYSUNINIT record as the module writes them.
+fn rec(subsystem: u32, order: u32, func: &str, udata: Udata) -> SysInit {
+    SysInit {
+        subsystem,
+        order,
+        next_null: true,
+        writable: true,
+        func: func.into(),
+        udata,
+    }
+}
+
+/// `struct vnet_sysinit` of a VNET_SYSINIT/VNET_SYSUNINIT with arg NULL.
+fn vnet(subsystem: u32, order: u32, func: &str) -> Udata {
+    Udata::VnetSysinit {
+        subsystem,
+        order,
+        func: func.into(),
+        arg_null: true,
+        link_null: true,
+        writable: true,
+    }
+}
+
+// The glue's records (kmod/src/glue/): update these when it adds, removes
+// or moves a SYSINIT, SYSUNINIT, VNET_SYSINIT or VNET_SYSUNINIT.
+//
+// kmod/src/glue/vnet.rs:
+//   VNET_SYSINIT(VNET_INIT, SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_ANY, vnet_init)
+//   VNET_SYSUNINIT(VNET_UNINIT, SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_ANY, vnet_uninit)
+//   SYSUNINIT(SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_FIRST, lock_uninit, NULL)
+const VNET_INIT: &str = "if_ipsec_kmod::glue::vnet::vnet_init";
+const VNET_UNINIT: &str = "if_ipsec_kmod::glue::vnet::vnet_uninit";
+const LOCK_UNINIT: &str = "if_ipsec_kmod::glue::vnet::lock_uninit";
+const SI_ORDER_FIRST: u32 = 0;
+
+fn glue_sysinits() -> Vec<SysInit> {
+    let (sub, order) = (SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_ANY);
+    vec![
+        rec(
+            sub,
+            order,
+            "vnet_register_sysinit",
+            vnet(sub, order, VNET_INIT),
+        ),
+        rec(
+            sub,
+            order,
+            "vnet_register_sysuninit",
+            vnet(sub, order, VNET_UNINIT),
+        ),
+    ]
+}
+
+fn glue_sysuninits() -> Vec<SysInit> {
+    let (sub, order) = (SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_ANY);
+    vec![
+        rec(sub, SI_ORDER_FIRST, LOCK_UNINIT, Udata::Null),
+        rec(
+            sub,
+            order,
+            "vnet_deregister_sysinit",
+            vnet(sub, order, VNET_INIT),
+        ),
+        rec(
+            sub,
+            order,
+            "vnet_deregister_sysuninit",
+            vnet(sub, order, VNET_UNINIT),
+        ),
+    ]
+}
+
 fn malloc_type() -> Udata {
     Udata::MallocType {
         shortdesc: "if_ipsec".into(),
@@ -85,13 +149,14 @@ fn malloc_type() -> Udata {
     }
 }
 
-/// mirrors DECLARE_MODULE's SYSINIT(module_register_init, &data) and
-/// MALLOC_DEFINE's SYSINIT(SI_SUB_KMEM, SI_ORDER_THIRD, malloc_init):
-/// records in writable memory with `next` NULL (the kernel links them).
+/// mirrors DECLARE_MODULE's SYSINIT(module_register_init, &data),
+/// MALLOC_DEFINE's SYSINIT(SI_SUB_KMEM, SI_ORDER_THIRD, malloc_init) and
+/// sys/net/vnet.h VNET_SYSINIT/VNET_SYSUNINIT's SYSINITs
+/// (vnet_register_sysinit/sysuninit with a `struct vnet_sysinit`): records
+/// in writable memory with `next` NULL (the kernel links them).
 #[test]
 fn sysinit_set_is_module_registration_and_malloc_init() -> Result<(), String> {
     with_ko(|f| {
-        let evhand = evhand_of(&sets::modmetadata(f)?)?;
         let got = sets::sysinits(f, "set_sysinit_set")?;
         let mut want = vec![
             SysInit {
@@ -100,7 +165,7 @@ fn sysinit_set_is_module_registration_and_malloc_init() -> Result<(), String> {
                 next_null: true,
                 writable: true,
                 func: "module_register_init".into(),
-                udata: Udata::ModuleData(module_data(&evhand)),
+                udata: Udata::ModuleData(module_data(EVHAND)),
             },
             SysInit {
                 subsystem: SI_SUB_KMEM,
@@ -111,6 +176,7 @@ fn sysinit_set_is_module_registration_and_malloc_init() -> Result<(), String> {
                 udata: malloc_type(),
             },
         ];
+        want.extend(glue_sysinits());
         want.sort();
         if got == want {
             Ok(())
@@ -121,19 +187,20 @@ fn sysinit_set_is_module_registration_and_malloc_init() -> Result<(), String> {
 }
 
 /// mirrors MALLOC_DEFINE's SYSUNINIT(SI_SUB_KMEM, SI_ORDER_ANY,
-/// malloc_uninit).
+/// malloc_uninit) and the VNET_SYSINIT/VNET_SYSUNINIT SYSUNINITs
+/// (vnet_deregister_sysinit/sysuninit) plus the glue's own SYSUNINIT.
 #[test]
 fn sysuninit_set_is_malloc_uninit() -> Result<(), String> {
     with_ko(|f| {
         let got = sets::sysinits(f, "set_sysuninit_set")?;
-        let want = vec![SysInit {
-            subsystem: SI_SUB_KMEM,
-            order: SI_ORDER_ANY,
-            next_null: true,
-            writable: true,
-            func: "malloc_uninit".into(),
-            udata: malloc_type(),
-        }];
+        let mut want = vec![rec(
+            SI_SUB_KMEM,
+            SI_ORDER_ANY,
+            "malloc_uninit",
+            malloc_type(),
+        )];
+        want.extend(glue_sysuninits());
+        want.sort();
         if got == want {
             Ok(())
         } else {

@@ -3,7 +3,7 @@
 //! contain.
 
 use ko_check::symbols::{self, ALLOC_ERROR_NAMES, PANIC_NAMES};
-use ko_check::{repo_root, verdict, with_ko};
+use ko_check::{insn, repo_root, verdict, with_ko};
 
 fn allowlist() -> Result<std::collections::BTreeMap<String, symbols::Allowed>, String> {
     let path = repo_root().join("kmod/link/undefined-symbols.txt");
@@ -70,6 +70,9 @@ fn no_panic_path() -> Result<(), String> {
         let mut v = symbols::names_containing(f, PANIC_NAMES);
         if symbols::undefined(f).iter().any(|s| s == "panic") {
             v.push("panic: panic(9) is referenced".into());
+        }
+        if !v.is_empty() {
+            eprintln!("reached from: {:#?}", insn::own_callers_of(f, PANIC_NAMES));
         }
         verdict("panic paths", v)
     })
