@@ -349,3 +349,34 @@ fn ifc_name2unit_as_if_clone_c() {
     assert_eq!(unit(c"ipsec4x").0, 22);
     assert_eq!(unit(c"ipsec99999999999").0, 22);
 }
+
+/// Every symbol the .ko may import (kmod/link/undefined-symbols.txt, the
+/// allowlist the .ko checks enforce) is defined by the model, under its
+/// host link name where libc owns the kernel name.
+#[test]
+fn model_defines_every_allowlisted_symbol() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let list = std::fs::read_to_string(root.join("../../kmod/link/undefined-symbols.txt")).unwrap_or_default();
+    let mut src = String::new();
+    for e in std::fs::read_dir(root.join("src")).into_iter().flatten().flatten() {
+        src.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+    }
+    let host = |s: &str| match s {
+        "malloc" | "free" | "realloc" | "printf" | "log" => format!("kpi_model_{s}"),
+        _ => s.to_owned(),
+    };
+    let mut missing = Vec::new();
+    let mut n = 0;
+    for sym in list.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).filter_map(|l| l.split_whitespace().next()) {
+        n += 1;
+        let h = host(sym);
+        let found = [format!("fn {h}("), format!("static {h}:"), format!("static mut {h}:"), format!("!({h},"), format!("!(\n    {h},")]
+            .iter()
+            .any(|p| src.contains(p.as_str()));
+        if !found {
+            missing.push(sym.to_owned());
+        }
+    }
+    assert!(n > 50, "allowlist not found or too short ({n})");
+    assert!(missing.is_empty(), "not modelled: {missing:?}");
+}
