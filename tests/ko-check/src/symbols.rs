@@ -168,3 +168,23 @@ pub fn functions(file: &File<'_>) -> Vec<(String, usize, u64, u64)> {
         })
         .collect()
 }
+
+/// Undefined symbols that the module itself also defines (as a local).
+/// sys/kern/kern_linker.c linker_file_lookup_symbol_internal looks in the
+/// module's own symbol table first, and with debug.link_elf_obj_leak_locals
+/// (default 1 in 14.2) link_elf_lookup_symbol1 returns local definitions
+/// too: such a reference would bind to the module's own definition, not to
+/// the kernel's (the `log` vs libm `log` trap).
+pub fn shadowing_violations(file: &File<'_>) -> Vec<String> {
+    let undefined = undefined(file);
+    let mut v: Vec<String> = file
+        .symbols()
+        .filter(|s| s.section() != SymbolSection::Undefined && s.kind() != SymbolKind::Section)
+        .filter_map(|s| s.name().ok().map(str::to_owned))
+        .filter(|n| undefined.binary_search(n).is_ok())
+        .map(|n| format!("{n}: undefined and also defined in the module; the kernel would bind it to the module's own"))
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}

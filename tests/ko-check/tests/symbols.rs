@@ -43,6 +43,14 @@ fn all_definitions_are_local() -> Result<(), String> {
     with_ko(|f| verdict("symbol binding", symbols::binding_violations(f)))
 }
 
+/// mirrors kern_linker.c linker_file_lookup_symbol_internal + link_elf_obj.c
+/// leak_locals: no undefined symbol may also be defined (even locally) in
+/// the module, or the kernel would resolve it to that definition.
+#[test]
+fn no_undefined_symbol_is_shadowed_by_a_local() -> Result<(), String> {
+    with_ko(|f| verdict("shadowed imports", symbols::shadowing_violations(f)))
+}
+
 /// compiler_builtins' libm names (log, sqrt, ...) are not in the module: a
 /// call to the kernel's log(9) cannot have bound to libm's `log`.
 #[test]
