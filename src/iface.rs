@@ -2,7 +2,7 @@
 
 use crate::endpoint::Tunnel;
 use crate::ioctl::MTU_DEFAULT;
-use crate::policy::PolicySet;
+use crate::policy::{PolicySet, PolicyTemplate};
 use crate::reqid::Reqid;
 use crate::tables::IfHandle;
 
@@ -19,8 +19,6 @@ pub struct IfState {
     pub reqid: Option<Reqid>,
     /// Tunnel endpoints (scope embedded), if set.
     pub tunnel: Option<Tunnel>,
-    /// The policies registered for the tunnel.
-    pub policies: Option<PolicySet>,
     /// Tunnel fib (SIOCSTUNFIB; initial: the creating process's fib).
     pub fib: u32,
     /// Interface MTU.
@@ -39,10 +37,19 @@ impl IfState {
             unit,
             reqid: None,
             tunnel: None,
-            policies: None,
             fib,
             mtu: MTU_DEFAULT,
             src_ordinal: None,
+        }
+    }
+
+    /// The policies registered for the tunnel: derived from (tunnel,
+    /// reqid, if_index) and the template, not stored (keeps the record
+    /// small: kernel stack frames are precious).
+    pub fn policies(&self, template: &PolicyTemplate) -> Option<PolicySet> {
+        match (self.tunnel, self.reqid) {
+            (Some(t), Some(r)) => Some(template.instantiate(&t, r, self.ifindex)),
+            _ => None,
         }
     }
 }

@@ -128,6 +128,16 @@ impl PolicyTemplate {
         ],
     };
 
+    /// Index of the rule for (direction, inner family), which is also the
+    /// index of its policy in every instantiated set (if_ipsec.c
+    /// ipsec_getpolicy: the glue keeps its `secpolicy` pointers in this
+    /// order and output picks one without touching the set).
+    pub fn slot(&self, dir: Dir, inner: Family) -> Option<usize> {
+        self.rules
+            .iter()
+            .position(|r| r.dir == dir && r.selector.inner == inner)
+    }
+
     /// The policies for an interface (mirrors if_ipsec.c ipsec_newpolicies).
     pub fn instantiate(&self, tunnel: &Tunnel, reqid: Reqid, ifindex: u32) -> PolicySet {
         PolicySet {

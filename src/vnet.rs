@@ -26,7 +26,7 @@ pub struct Vnet {
     ifaces: CowMap<IfHandle, IfState>,
     reqids: ReqidSpace,
     units: Units,
-    template: PolicyTemplate,
+    template: &'static PolicyTemplate,
 }
 
 /// A prepared transition.
@@ -34,7 +34,8 @@ pub struct Vnet {
 pub struct Tx {
     kind: Transition,
     handle: IfHandle,
-    old_policies: Option<PolicySet>,
+    template: &'static PolicyTemplate,
+    prev: Option<IfState>,
     next: Option<IfState>,
     tables: TablesUpdate,
     ifaces: Option<Prepared<IfHandle, IfState>>,
@@ -48,7 +49,8 @@ impl Tx {
         Tx {
             kind,
             handle,
-            old_policies: None,
+            template: &PolicyTemplate::ROUTE_BASED,
+            prev: None,
             next: None,
             tables: TablesUpdate::default(),
             ifaces: None,
@@ -71,12 +73,12 @@ impl Tx {
     }
     /// Policies to build and register (RegisterPolicies) and publish
     /// (PublishPolicies; `None` there means "no policies").
-    pub fn new_policies(&self) -> Option<&PolicySet> {
-        self.next.as_ref().and_then(|s| s.policies.as_ref())
+    pub fn new_policies(&self) -> Option<PolicySet> {
+        self.next.as_ref().and_then(|s| s.policies(self.template))
     }
     /// Policies being replaced (UnregisterPolicies, FreePolicies).
-    pub fn old_policies(&self) -> Option<&PolicySet> {
-        self.old_policies.as_ref()
+    pub fn old_policies(&self) -> Option<PolicySet> {
+        self.prev.as_ref().and_then(|s| s.policies(self.template))
     }
     /// The interface's state after the transition (`None`: destroyed or
     /// unchanged).
@@ -109,7 +111,7 @@ impl Vnet {
             ifaces: CowMap::new(seed)?,
             reqids: ReqidSpace::new(seed.rotate_left(13))?,
             units: Units::new(seed.rotate_left(27))?,
-            template: PolicyTemplate::ROUTE_BASED,
+            template: &PolicyTemplate::ROUTE_BASED,
         })
     }
 
@@ -302,7 +304,6 @@ impl Vnet {
         let mut next = s;
         next.reqid = Some(reqid);
         next.tunnel = tunnel;
-        next.policies = tunnel.map(|tun| self.template.instantiate(&tun, reqid, s.ifindex));
         let kind = match (s.tunnel, tunnel) {
             (None, Some(_)) => Transition::SetTunnel,
             (Some(_), Some(_)) => Transition::ChangeTunnel,
@@ -347,7 +348,8 @@ impl Vnet {
         Ok(Tx {
             kind,
             handle: h,
-            old_policies: s.policies,
+            template: self.template,
+            prev: Some(s),
             next: Some(next),
             tables,
             ifaces: Some(prepare(&self.ifaces, &io.ops)?),

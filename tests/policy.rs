@@ -68,6 +68,11 @@ fn ipsec_getpolicy_slots() {
     assert_eq!(set.slot(Dir::In, Family::Inet6), Some(2));
     assert_eq!(set.slot(Dir::Out, Family::Inet6), Some(3));
     assert_eq!(set.get(Dir::Out, Family::Inet6).unwrap().dir, Dir::Out);
+    for d in [Dir::In, Dir::Out] {
+        for f in [Family::Inet, Family::Inet6] {
+            assert_eq!(PolicyTemplate::ROUTE_BASED.slot(d, f), set.slot(d, f));
+        }
+    }
 }
 
 /// An IPv6 outer tunnel carries IPv4 and IPv6 inner traffic alike.

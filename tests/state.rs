@@ -53,7 +53,10 @@ fn ipsec_set_tunnel_first() {
     assert_eq!(w.running, [h]);
     let st = w.vnet.state(h).unwrap();
     assert_eq!(
-        st.policies.unwrap().specs[0].priority,
+        st.policies(&if_ipsec::policy::PolicyTemplate::ROUTE_BASED)
+            .unwrap()
+            .specs[0]
+            .priority,
         2,
         "priority = if_index"
     );

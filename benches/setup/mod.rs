@@ -10,7 +10,7 @@
 
 use if_ipsec::addr::{Addr, Family};
 use if_ipsec::endpoint::Tunnel;
-use if_ipsec::policy::Dir;
+use if_ipsec::policy::{Dir, PolicyTemplate};
 use if_ipsec::tables::{IfHandle, Tables};
 use if_ipsec::verdict::{output_admission, OutputCheck, OutputVerdict};
 use if_ipsec::vnet::Vnet;
@@ -108,9 +108,9 @@ pub fn input(b: &Bench, q: &Query) -> Option<IfHandle> {
 }
 
 /// Output admission of one packet on interface `h`: fetch its state,
-/// decide, pick the outbound policy.
+/// decide, pick the outbound policy slot.
 #[inline]
-pub fn output(b: &Bench, h: IfHandle, first_byte: u8) -> Option<u32> {
+pub fn output(b: &Bench, h: IfHandle, first_byte: u8) -> Option<usize> {
     let st = b.vnet.state(h)?;
     let c = OutputCheck {
         running: true,
@@ -121,9 +121,7 @@ pub fn output(b: &Bench, h: IfHandle, first_byte: u8) -> Option<u32> {
         out_done_tag: false,
     };
     match output_admission(&c) {
-        OutputVerdict::Send { inner } => {
-            st.policies.as_ref()?.get(Dir::Out, inner).map(|p| p.reqid)
-        }
+        OutputVerdict::Send { inner } => PolicyTemplate::ROUTE_BASED.slot(Dir::Out, inner),
         OutputVerdict::Drop(_) => None,
     }
 }
@@ -131,7 +129,7 @@ pub fn output(b: &Bench, h: IfHandle, first_byte: u8) -> Option<u32> {
 pub const SIZES: [u32; 3] = [1, 1_000, 100_000];
 
 pub fn first_byte(i: usize) -> u8 {
-    if i % 2 == 0 {
+    if i & 1 == 0 {
         0x45
     } else {
         0x60

@@ -122,12 +122,12 @@ impl World {
                         self.fail_register = false;
                         return Err(if_ipsec::Errno::EAGAIN);
                     }
-                    self.spd.push((h, *tx.new_policies().unwrap()));
+                    self.spd.push((h, tx.new_policies().unwrap()));
                 }
                 Effect::PublishPolicies => {
                     self.published.retain(|(x, _)| *x != h);
                     if let Some(p) = tx.new_policies() {
-                        self.published.push((h, *p));
+                        self.published.push((h, p));
                     }
                 }
                 Effect::PublishTables => {
@@ -142,7 +142,7 @@ impl World {
                     }
                 }
                 Effect::UnregisterPolicies => {
-                    let old = *tx.old_policies().unwrap();
+                    let old = tx.old_policies().unwrap();
                     let pos = self
                         .spd
                         .iter()
