@@ -18,6 +18,8 @@
 
 use sys_bindings::net::{in6_addr, in_addr, sockaddr_in, sockaddr_in6, AF_INET, AF_INET6};
 
+use zerocopy::FromBytes;
+
 use crate::errno::{Errno, Result};
 
 /// Address family of an outer or inner header.
@@ -166,6 +168,30 @@ impl Addr {
             addr,
             scope_id: zone,
         })
+    }
+
+    /// Decode a `sockaddr_in` / `sockaddr_in6` from its bytes (e.g. an SA's
+    /// `saidx.src`, a `sockaddr_union`, or the srcaddr callback's
+    /// argument).  `None` unless `sa_len` is exactly the family's size, as
+    /// key.c key_sockaddrcmp requires; the port is dropped.
+    pub fn from_sockaddr(bytes: &[u8]) -> Option<Addr> {
+        let (&len, rest) = bytes.split_first()?;
+        let (&af, _) = rest.split_first()?;
+        let family = Family::from_af(af)?;
+        if len != family.sa_len() {
+            return None;
+        }
+        match family {
+            Family::Inet => sockaddr_in::read_from_prefix(bytes)
+                .ok()
+                .map(|(sa, _)| Addr::V4(sa.sin_addr.s_addr)),
+            Family::Inet6 => sockaddr_in6::read_from_prefix(bytes)
+                .ok()
+                .map(|(sa, _)| Addr::V6 {
+                    addr: sa.sin6_addr.s6_addr,
+                    scope_id: sa.sin6_scope_id,
+                }),
+        }
     }
 
     /// As a `sockaddr_in` (`sin_len` 16, port 0); `None` for IPv6.

@@ -267,3 +267,27 @@ fn af_constants() {
     assert_eq!(Family::from_af(28), Some(Family::Inet6));
     assert_eq!(Family::from_af(0), None);
 }
+
+/// mirrors key.c key_sockaddrcmp: sockaddr bytes decode to the compared
+/// fields; a wrong sa_len or family is no address.
+#[test]
+fn key_sockaddrcmp_decode() {
+    let mut s = sin(A);
+    s.sin_port = 4500u16.to_be();
+    assert_eq!(Addr::from_sockaddr(&bytes(&s)), Some(Addr::V4(A)));
+    let s6 = sin6(v6(5), 3);
+    assert_eq!(
+        Addr::from_sockaddr(&bytes(&s6)),
+        Some(Addr::V6 {
+            addr: v6(5),
+            scope_id: 3
+        })
+    );
+    let mut bad = sin(A);
+    bad.sin_len = 28;
+    assert_eq!(Addr::from_sockaddr(&bytes(&bad)), None);
+    assert_eq!(Addr::from_sockaddr(&bytes(&sin6(v6(5), 0))[..20]), None);
+    assert_eq!(Addr::from_sockaddr(&[]), None);
+    let back = Addr::V4(A).to_sockaddr_in().unwrap();
+    assert_eq!(Addr::from_sockaddr(&bytes(&back)), Some(Addr::V4(A)));
+}
