@@ -32,9 +32,14 @@ struct Head {
     ty: i32,
     id: i32,
     hooks: Vec<Hook>,
+    /// Threads running this head's hooks (hhook_run_hooks holds the
+    /// head's rmlock read lock meanwhile).
+    running: usize,
 }
 
 static HEADS: Mutex<Vec<Head>> = Mutex::new(Vec::new());
+/// Signalled when a head's hooks finished running.
+static IDLE: std::sync::Condvar = std::sync::Condvar::new();
 
 fn with<R>(f: impl FnOnce(&mut Vec<Head>) -> R) -> R {
     crate::malloc::untracked(|| f(&mut HEADS.lock().unwrap_or_else(|e| e.into_inner())))
@@ -61,6 +66,7 @@ pub(crate) fn vnet_init(v: *mut vnet) {
                     ty,
                     id,
                     hooks: Vec::new(),
+                    running: 0,
                 })
             });
             // SAFETY: this vnet's copy of the 2-pointer array.
@@ -163,9 +169,20 @@ pub extern "C" fn hhook_remove_hook(hhh: *mut c_void, hki: *const hookinfo) -> c
         return ENOENT;
     }
     let hk = hook_of(hki);
-    with(|h| {
-        if let Some(x) = h.iter_mut().find(|x| x.addr == hhh as usize) {
-            x.hooks.retain(|y| *y != hk);
+    // HHH_WLOCK (rm_wlock) waits for hooks running under the read lock:
+    // when this returns, the removed hook is not running any more.
+    crate::malloc::untracked(|| {
+        let mut g = HEADS.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            match g.iter_mut().find(|x| x.addr == hhh as usize) {
+                Some(x) if x.running > 0 => {}
+                Some(x) => {
+                    x.hooks.retain(|y| *y != hk);
+                    break;
+                }
+                None => break,
+            }
+            g = IDLE.wait(g).unwrap_or_else(|e| e.into_inner());
         }
     });
     0
@@ -211,12 +228,28 @@ pub extern "C" fn hhook_remove_hook_lookup(hki: *const hookinfo) -> c_int {
 /// vnet for inner family `af` (netipsec's ipsec_run_hhooks).
 pub fn run_ipsec(ty: i32, af: i32, ctx: *mut c_void) {
     let v = crate::vnet::curvnet() as usize;
-    let hooks = with(|h| {
-        h.iter()
+    let Some((head, hooks)) = with(|h| {
+        h.iter_mut()
             .find(|x| x.vnet == v && x.ty == ty && x.id == af)
-            .map(|x| x.hooks.clone())
-    })
-    .unwrap_or_default();
+            .map(|x| {
+                x.running += 1;
+                (x.addr, x.hooks.clone())
+            })
+    }) else {
+        return;
+    };
+    struct Done(usize);
+    impl Drop for Done {
+        fn drop(&mut self) {
+            with(|h| {
+                if let Some(x) = h.iter_mut().find(|x| x.addr == self.0) {
+                    x.running = x.running.saturating_sub(1);
+                }
+            });
+            IDLE.notify_all();
+        }
+    }
+    let _done = Done(head);
     for hk in hooks {
         // SAFETY: a hook_func registered by the module (hhook_func_t).
         let f: unsafe extern "C" fn(

@@ -85,8 +85,11 @@ pub(crate) fn reset() {
 }
 
 fn get<R>(ifp: *const c_void, what: &str, f: impl FnOnce(&mut If) -> R) -> Option<R> {
+    // if_free defers the memory through NET_EPOCH_CALL (if.c if_free ->
+    // if_destroy): a section that still holds the pointer may read it.
+    let in_epoch = crate::epoch::depth() > 0;
     let r = with(|t| match t.ifs.get_mut(&(ifp as usize)) {
-        Some(i) if !i.freed => Ok(f(i)),
+        Some(i) if !i.freed || in_epoch => Ok(f(i)),
         Some(_) => Err(format!("{what}: ifnet {ifp:p} used after if_free")),
         None => Err(format!("{what}: {ifp:p} is not an ifnet")),
     });

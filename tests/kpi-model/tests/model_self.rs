@@ -356,9 +356,14 @@ fn ifc_name2unit_as_if_clone_c() {
 #[test]
 fn model_defines_every_allowlisted_symbol() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let list = std::fs::read_to_string(root.join("../../kmod/link/undefined-symbols.txt")).unwrap_or_default();
+    let list = std::fs::read_to_string(root.join("../../kmod/link/undefined-symbols.txt"))
+        .unwrap_or_default();
     let mut src = String::new();
-    for e in std::fs::read_dir(root.join("src")).into_iter().flatten().flatten() {
+    for e in std::fs::read_dir(root.join("src"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         src.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
     }
     let host = |s: &str| match s {
@@ -367,16 +372,113 @@ fn model_defines_every_allowlisted_symbol() {
     };
     let mut missing = Vec::new();
     let mut n = 0;
-    for sym in list.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).filter_map(|l| l.split_whitespace().next()) {
+    for sym in list
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_whitespace().next())
+    {
         n += 1;
         let h = host(sym);
-        let found = [format!("fn {h}("), format!("static {h}:"), format!("static mut {h}:"), format!("!({h},"), format!("!(\n    {h},")]
-            .iter()
-            .any(|p| src.contains(p.as_str()));
+        let found = [
+            format!("fn {h}("),
+            format!("static {h}:"),
+            format!("static mut {h}:"),
+            format!("!({h},"),
+            format!("!(\n    {h},"),
+        ]
+        .iter()
+        .any(|p| src.contains(p.as_str()));
         if !found {
             missing.push(sym.to_owned());
         }
     }
     assert!(n > 50, "allowlist not found or too short ({n})");
     assert!(missing.is_empty(), "not modelled: {missing:?}");
+}
+
+static HOOK_ENTERED: std::sync::Mutex<Option<std::sync::mpsc::Sender<()>>> =
+    std::sync::Mutex::new(None);
+static HOOK_GO: std::sync::Mutex<Option<std::sync::mpsc::Receiver<()>>> =
+    std::sync::Mutex::new(None);
+
+unsafe extern "C" fn slow_hook(
+    _t: i32,
+    _i: i32,
+    _u: *mut c_void,
+    _c: *mut c_void,
+    _h: *mut c_void,
+    _o: *mut sys_bindings::hhook::osd,
+) -> i32 {
+    // test plumbing, not module memory
+    kpi_model::malloc::untracked(|| {
+        if let Some(tx) = HOOK_ENTERED.lock().ok().and_then(|g| g.clone()) {
+            tx.send(()).ok();
+        }
+        if let Some(rx) = HOOK_GO.lock().ok().and_then(|mut g| g.take()) {
+            rx.recv().ok();
+        }
+    });
+    0
+}
+
+/// kern_hhook.c hhook_remove_hook takes the head's rmlock for writing: it
+/// returns only once hooks running under the read lock have finished.
+#[test]
+fn hhook_remove_waits_for_running_hooks() {
+    let m = Model::start();
+    let (etx, erx) = std::sync::mpsc::channel();
+    let (gtx, grx) = std::sync::mpsc::channel();
+    *HOOK_ENTERED.lock().unwrap_or_else(|e| e.into_inner()) = Some(etx);
+    *HOOK_GO.lock().unwrap_or_else(|e| e.into_inner()) = Some(grx);
+    let heads = kpi_model::vnet::var_addr(
+        kpi_model::vnet::vnet0_ptr(),
+        (&raw const kpi_model::vnet::vnet_entry_ipsec_hhh_in).cast(),
+    );
+    // SAFETY: vnet0's copy of the two head pointers.
+    let head = unsafe { *heads.cast::<usize>() } as *mut c_void;
+    let hki = sys_bindings::hhook::hookinfo {
+        hook_func: Some(slow_hook),
+        hook_helper: std::ptr::null_mut(),
+        hook_udata: std::ptr::null_mut(),
+        hook_id: 2,
+        hook_type: sys_bindings::hhook::HHOOK_TYPE_IPSEC_IN,
+    };
+    assert_eq!(
+        kpi_model::hhook::hhook_add_hook(head, &hki, sys_bindings::hhook::HHOOK_WAITOK),
+        0
+    );
+    assert_eq!(
+        kpi_model::hhook::hhook_add_hook(head, &hki, sys_bindings::hhook::HHOOK_WAITOK),
+        17
+    );
+    let v0 = m.vnet0();
+    let input = std::thread::spawn(move || {
+        let m2 = kpi_model::ipsec::SaSpec::esp_tunnel(
+            "192.0.2.1".parse().unwrap_or_else(|_| unreachable!()),
+            "192.0.2.2".parse().unwrap_or_else(|_| unreachable!()),
+            1,
+        );
+        kpi_model::vnet::with_vnet(v0 as *mut _, || kpi_model::ipsec::input(4, &[0x45], &m2, 0))
+    });
+    erx.recv().ok();
+    let (h, k) = (head as usize, &hki as *const _ as usize);
+    let remover = std::thread::spawn(move || {
+        kpi_model::hhook::hhook_remove_hook(h as *mut c_void, k as *const _)
+    });
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(
+        !remover.is_finished(),
+        "removal returned while the hook runs"
+    );
+    gtx.send(()).ok();
+    assert_eq!(remover.join().unwrap_or(-1), 0);
+    assert!(matches!(
+        input.join(),
+        Ok(kpi_model::ipsec::InputOutcome::Delivered(_))
+    ));
+    assert_eq!(
+        kpi_model::hhook::hooks_in(kpi_model::vnet::vnet0_ptr(), 2),
+        0
+    );
+    m.assert_clean();
 }
