@@ -468,12 +468,15 @@ impl<S: Send + Sync + 'static> IfnetOwner<S> {
 }
 
 impl<S: Send + Sync + 'static> Drop for IfnetOwner<S> {
-    /// Error paths of create: detach if attached, free both.  (Attached
-    /// interfaces normally leave through destroy, which waits for readers;
-    /// here nothing was published to the packet path yet.)
+    /// Error paths of create.  Never attached: free both.  Attached (a
+    /// glue bug: use [`IfnetOwner::destroy`], which holds the lock and
+    /// waits for readers): detach and free the ifnet, but leak the softc,
+    /// since an ioctl or packet-path reader may still hold it; the KPI
+    /// model reports the leak.
     fn drop(&mut self) {
-        // SAFETY: we own both; the softc was never handed to readers other
-        // than through this ifnet, which is detached first.
+        // SAFETY: we own both; an unattached ifnet's softc was never seen
+        // by anyone else; an attached one is unpublished before if_free
+        // and then deliberately not freed.
         unsafe {
             if self.attached {
                 super::bpf::detach_raw(self.ifp);
@@ -481,7 +484,9 @@ impl<S: Send + Sync + 'static> Drop for IfnetOwner<S> {
             }
             k::if_setsoftc(self.ifp, core::ptr::null_mut());
             k::if_free(self.ifp);
-            drop(Box::from_raw(self.softc));
+            if !self.attached {
+                drop(Box::from_raw(self.softc));
+            }
         }
     }
 }
