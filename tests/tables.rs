@@ -79,7 +79,7 @@ fn retired_piece_is_old_state() {
             assert_eq!(v.len(), 1);
             assert_eq!(v[0].1.get(&1), Some(&10));
         }
-        Change::Directory(_) => panic!("no resize expected"),
+        _ => panic!("no resize expected"),
     }
     assert_eq!(m.get(&1), Some(&11));
 }
@@ -116,7 +116,7 @@ fn batch_pieces_ordered_and_merged() {
             assert_eq!(v[1].1.get(&k1), Some(&1));
             assert_eq!(v[1].1.get(&k2), Some(&2));
         }
-        Change::Directory(_) => panic!("unexpected resize"),
+        _ => panic!("unexpected resize"),
     }
 }
 
@@ -187,25 +187,9 @@ fn commit_piecewise<K: hash::TableKey, V: Clone>(
     p: Prepared<K, V>,
     mut between: impl FnMut(&CowMap<K, V>),
 ) {
-    match p.change {
-        Change::Buckets(v) => {
-            let n = v.len();
-            for (k, piece) in v.into_iter().enumerate() {
-                let len = if k + 1 == n { p.new_len } else { m.len() };
-                m.commit(Prepared {
-                    change: Change::Buckets(vec![piece]),
-                    new_len: len,
-                });
-                between(m);
-            }
-        }
-        c => {
-            m.commit(Prepared {
-                change: c,
-                new_len: p.new_len,
-            });
-            between(m);
-        }
+    for piece in Pieces::new(Some(p)) {
+        m.commit(piece);
+        between(m);
     }
 }
 

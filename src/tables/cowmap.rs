@@ -79,6 +79,8 @@ pub trait MapSlots<K, V> {
 pub enum Change<K, V> {
     /// Replace these buckets (by directory index), in this order.
     Buckets(Vec<(usize, Bucket<K, V>)>),
+    /// Replace one bucket (one piece of a split [`Change::Buckets`]).
+    Bucket(usize, Bucket<K, V>),
     /// Replace the whole directory.
     Directory(Vec<Bucket<K, V>>),
 }
@@ -170,6 +172,55 @@ where
     Ok(dir)
 }
 
+/// The pieces of a [`Prepared`] one by one, in publication order: a
+/// directory alone, or each bucket as a [`Change::Bucket`] (no allocation).
+/// Every piece carries the final entry count.
+#[derive(Debug)]
+pub struct Pieces<K, V> {
+    dir: Option<Vec<Bucket<K, V>>>,
+    buckets: alloc::vec::IntoIter<(usize, Bucket<K, V>)>,
+    one: Option<(usize, Bucket<K, V>)>,
+    new_len: usize,
+}
+
+impl<K, V> Pieces<K, V> {
+    /// Split `p` (or nothing).
+    pub fn new(p: Option<Prepared<K, V>>) -> Self {
+        let mut out = Pieces {
+            dir: None,
+            buckets: Vec::new().into_iter(),
+            one: None,
+            new_len: 0,
+        };
+        if let Some(p) = p {
+            out.new_len = p.new_len;
+            match p.change {
+                Change::Buckets(v) => out.buckets = v.into_iter(),
+                Change::Bucket(i, b) => out.one = Some((i, b)),
+                Change::Directory(d) => out.dir = Some(d),
+            }
+        }
+        out
+    }
+}
+
+impl<K, V> Iterator for Pieces<K, V> {
+    type Item = Prepared<K, V>;
+    fn next(&mut self) -> Option<Prepared<K, V>> {
+        let change = match self.dir.take() {
+            Some(d) => Change::Directory(d),
+            None => {
+                let (i, b) = self.one.take().or_else(|| self.buckets.next())?;
+                Change::Bucket(i, b)
+            }
+        };
+        Some(Prepared {
+            change,
+            new_len: self.new_len,
+        })
+    }
+}
+
 /// Read access to one map, as readers use it: each `get` must read one
 /// consistent directory (in the kernel: load the directory pointer once,
 /// then one bucket pointer, both with acquire ordering, inside the net
@@ -234,6 +285,12 @@ impl<K: TableKey, V: Clone> CowMap<K, V> {
                     }
                 }
                 Change::Buckets(pieces)
+            }
+            Change::Bucket(i, mut b) => {
+                if let Some(slot) = self.dir.get_mut(i) {
+                    mem::swap(slot, &mut b);
+                }
+                Change::Bucket(i, b)
             }
             Change::Directory(dir) => Change::Directory(mem::replace(&mut self.dir, dir)),
         }

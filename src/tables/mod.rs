@@ -32,7 +32,8 @@
 //!    [`Change::Buckets`] is published bucket by bucket in vector order
 //!    (release store of each bucket pointer), a [`Change::Directory`] by
 //!    one release store of the directory pointer (the new directory's
-//!    bucket pointers are all fresh);
+//!    bucket pointers are all fresh).  [`TablesUpdate::into_pieces`]
+//!    yields exactly that sequence, one [`Piece`] per store;
 //! 3. keeps every replaced piece (the [`Retired`] values
 //!    [`Tables::commit`] returns) until after `epoch_wait_preempt`, then
 //!    frees them.
@@ -59,7 +60,7 @@ pub mod hash;
 pub mod srcaddr;
 
 pub use bucket::{Bucket, MapOp};
-pub use cowmap::{index_of, prepare, Change, CowMap, MapRead, MapSlots, Prepared, Retired};
+pub use cowmap::{index_of, prepare, Change, CowMap, MapRead, MapSlots, Pieces, Prepared, Retired};
 pub use demux::{input_lookup, DemuxEntry};
 pub use srcaddr::{for_each_src, SrcOps, SrcSlot};
 
@@ -120,6 +121,27 @@ impl TablesUpdate {
     pub fn is_empty(&self) -> bool {
         self.demux.is_none() && self.src_member.is_none() && self.src_count.is_none()
     }
+
+    /// Every piece, one at a time, in the order they must be published
+    /// (maps in [`Self::commit_order`], buckets in prepared order).  The
+    /// kernel layer publishes each with one release store.
+    pub fn into_pieces(self) -> impl Iterator<Item = Piece> {
+        Pieces::new(self.demux)
+            .map(Piece::Demux)
+            .chain(Pieces::new(self.src_member).map(Piece::SrcMember))
+            .chain(Pieces::new(self.src_count).map(Piece::SrcCount))
+    }
+}
+
+/// One publishable piece of one map.
+#[derive(Debug)]
+pub enum Piece {
+    /// A demux bucket or directory.
+    Demux(Prepared<u32, DemuxEntry>),
+    /// A source-member bucket or directory.
+    SrcMember(Prepared<SrcSlot, IfHandle>),
+    /// A source-count bucket or directory.
+    SrcCount(Prepared<Addr, u32>),
 }
 
 /// What [`Tables::commit`] replaced; drop after an epoch wait.
@@ -177,6 +199,18 @@ impl Tables {
             demux: u.demux.map(|p| self.demux.commit(p)),
             src_member: u.src_member.map(|p| self.src_member.commit(p)),
             src_count: u.src_count.map(|p| self.src_count.commit(p)),
+        }
+    }
+}
+
+impl Tables {
+    /// Publish one piece (what a concurrent reader may observe between
+    /// two pieces is exactly what the host tests check).
+    pub fn publish(&mut self, piece: Piece) {
+        match piece {
+            Piece::Demux(p) => drop(self.demux.commit(p)),
+            Piece::SrcMember(p) => drop(self.src_member.commit(p)),
+            Piece::SrcCount(p) => drop(self.src_count.commit(p)),
         }
     }
 }

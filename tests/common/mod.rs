@@ -111,7 +111,13 @@ impl World {
     }
 
     /// Run a prepared transaction the way the glue must.
-    pub fn run(&mut self, mut tx: Tx) -> Result<()> {
+    pub fn run(&mut self, tx: Tx) -> Result<()> {
+        self.run_with(tx, &mut |_| {})
+    }
+
+    /// As [`Self::run`], publishing table pieces one at a time and calling
+    /// `between` (a concurrent reader) after each.
+    pub fn run_with(&mut self, mut tx: Tx, between: &mut dyn FnMut(&Tables)) -> Result<()> {
         let h = tx.handle();
         self.log.clear();
         for step in tx.plan() {
@@ -131,7 +137,10 @@ impl World {
                     }
                 }
                 Effect::PublishTables => {
-                    let _retired = self.tables.commit(tx.take_tables());
+                    for piece in tx.take_tables().into_pieces() {
+                        self.tables.publish(piece);
+                        between(&self.tables);
+                    }
                 }
                 Effect::ClearRunning => self.running.retain(|x| *x != h),
                 Effect::CheckRunning => {

@@ -1,0 +1,100 @@
+//! Glue figures on the KPI model (benchmarks, not tests):
+//! `glue_ir <output|input> <n> <iters>` loads the module, creates `n`
+//! interfaces with tunnels, then runs `iters` packets through
+//! `measure_output` (if_transmit) or `measure_input` (the IPSEC_IN hook).
+//! Run under
+//! `valgrind --tool=callgrind --toggle-collect='*measure_*' <KPIS>` where
+//! `<KPIS>` adds one `--toggle-collect=NAME` per model KPI so the glue's
+//! own instructions are counted (see BENCHMARKS.md "Glue").
+//! `glue_ir create <n>` prints the wall time of creating and configuring
+//! `n` interfaces.  Without arguments (as `cargo bench` runs it): a smoke
+//! run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+#[path = "../tests/glue_common/mod.rs"]
+mod glue_common;
+use glue_common::*;
+use kpi_model::ipsec::{input, InputOutcome, SaSpec};
+use kpi_model::Model;
+use std::hint::black_box;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Instant;
+
+fn remote(k: u32) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::from(0x0a00_0000u32 + k))
+}
+
+/// `n` interfaces ipsec0.. with tunnels 192.0.2.1 -> 10.x.y.z, up and
+/// running; their (ifnet, reqid).
+fn build(m: &Model, n: u32) -> Vec<(usize, u32)> {
+    kpi_model::netinet::addr_event(ip("192.0.2.1"), true);
+    (0..n)
+        .map(|k| {
+            let i = create(&format!("ipsec{k}"));
+            assert_eq!(up(i), 0);
+            assert_eq!(tunnel(i, ip("192.0.2.1"), remote(k)), 0);
+            (i, get_reqid(m, i).1)
+        })
+        .collect()
+}
+
+#[inline(never)]
+fn measure_output(ifs: &[(usize, u32)], pkts: &[*mut sys_bindings::mbuf::mbuf]) -> usize {
+    let mut ok = 0;
+    for (k, m) in pkts.iter().enumerate() {
+        let (i, _) = ifs[k % ifs.len()];
+        if kpi_model::ifnet::call_transmit(black_box(i), *m) == 0 {
+            ok += 1;
+        }
+    }
+    ok
+}
+
+#[inline(never)]
+fn measure_input(ifs: &[(usize, u32)], sas: &[SaSpec], iters: usize) -> usize {
+    let pkt = ip_packet(4, 64);
+    let mut ok = 0;
+    for k in 0..iters {
+        let sa = &sas[k % sas.len()];
+        if let InputOutcome::Delivered(d) = input(4, black_box(&pkt), sa, 0) {
+            ok += usize::from(d.rcvif == ifs[k % ifs.len()].0);
+        }
+    }
+    ok
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let what = args.first().map_or("smoke", String::as_str);
+    let n: u32 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10);
+    let iters: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1000);
+    let m = Model::start();
+    load(&m);
+    if what == "create" {
+        let t = Instant::now();
+        let ifs = build(&m, n);
+        println!("create+configure n={n}: {:?}", t.elapsed());
+        assert_eq!(ifs.len() as u32, n);
+        return;
+    }
+    let ifs = build(&m, n);
+    let step = (ifs.len() / 4096).max(1);
+    let sample: Vec<(usize, u32)> = ifs.iter().step_by(step).copied().collect();
+    let sas: Vec<SaSpec> = sample
+        .iter()
+        .enumerate()
+        .map(|(j, (_, r))| SaSpec::esp_tunnel(remote((j * step) as u32), ip("192.0.2.1"), *r))
+        .collect();
+    let pkt = ip_packet(4, 64);
+    let pkts: Vec<_> = (0..iters).map(|_| kpi_model::mbuf::packet(&[&pkt])).collect();
+    let r = match what {
+        "input" => measure_input(&sample, &sas, iters),
+        "output" => measure_output(&sample, &pkts),
+        _ => measure_output(&sample, &pkts) + measure_input(&sample, &sas, iters) - iters,
+    };
+    if what == "input" {
+        pkts.into_iter().for_each(|p| kpi_model::mbuf::free_chain(p, "bench"));
+    }
+    assert_eq!(r, iters, "{what}");
+    println!("{what} n={n} iters={iters} ok");
+}
