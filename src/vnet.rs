@@ -42,6 +42,7 @@ pub struct Tx {
     reqids: Option<Prepared<u32, IfHandle>>,
     auto_reqid: Option<Reqid>,
     unit_release: Option<u32>,
+    moved: Option<IfState>,
 }
 
 impl Tx {
@@ -57,6 +58,7 @@ impl Tx {
             reqids: None,
             auto_reqid: None,
             unit_release: None,
+            moved: None,
         }
     }
     /// What kind of transition this is.
@@ -259,15 +261,69 @@ impl Vnet {
     /// Interface destroy (if_ipsec.c ipsec_clone_destroy): tunnel, reqid
     /// and unit are released.
     pub fn prepare_destroy(&self, t: &dyn TablesRead, h: IfHandle) -> Result<Tx> {
+        self.remove(t, h, Transition::Destroy, Transition::DestroyIdle)
+    }
+
+    /// The interface leaves this VNET (if_vmove; C: ipsec_reassign deletes
+    /// the tunnel but leaves the softc hashed by reqid in the old VNET).
+    /// Here the tunnel is deleted and the record, reqid and unit leave this
+    /// VNET; [`Vnet::finish`] returns the record for [`Vnet::adopt`] in
+    /// the new one.
+    pub fn prepare_move_out(&self, t: &dyn TablesRead, h: IfHandle) -> Result<Tx> {
+        let mut tx = self.remove(t, h, Transition::DeleteTunnel, Transition::ClearOnly)?;
+        tx.moved = tx.prev.map(|s| IfState {
+            tunnel: None,
+            src_ordinal: None,
+            ..s
+        });
+        Ok(tx)
+    }
+
+    /// Take in an interface moved from another VNET (its tunnel is gone).
+    /// Its reqid is kept if free here, else dropped (a new one is chosen
+    /// when a tunnel is set); its unit must be free here (EEXIST, as
+    /// if_vmove refuses a duplicate name).  `h`: its handle here.
+    pub fn adopt(&mut self, h: IfHandle, moved: IfState) -> Result<()> {
+        let mut st = IfState {
+            handle: h,
+            tunnel: None,
+            src_ordinal: None,
+            ..moved
+        };
+        if self.ifaces.get(&h).is_some() {
+            return Err(Errno::EEXIST);
+        }
+        if let Some(r) = st.reqid {
+            if self.reqids.owner(r).is_some() {
+                st.reqid = None;
+            }
+        }
+        let reqids = self.reqids.prepare(None, st.reqid, h)?;
+        let ifaces = prepare(&self.ifaces, &[MapOp::Insert(h, st)])?;
+        self.units.take(st.unit)?;
+        self.ifaces.commit(ifaces);
+        self.reqids.commit(reqids, None);
+        Ok(())
+    }
+
+    /// Remove `h` (destroy or move out), with or without its tunnel.
+    fn remove(
+        &self,
+        t: &dyn TablesRead,
+        h: IfHandle,
+        with_tunnel: Transition,
+        idle: Transition,
+    ) -> Result<Tx> {
         let s = self.get(h)?;
         let mut tx = match (s.tunnel, s.reqid) {
             (Some(_), Some(r)) => {
                 let mut tx = self.build(t, s, None, r, None, true)?;
-                tx.kind = Transition::Destroy;
+                tx.kind = with_tunnel;
                 tx
             }
             _ => {
-                let mut tx = Tx::nothing(Transition::DestroyIdle, h);
+                let mut tx = Tx::nothing(idle, h);
+                tx.prev = Some(s);
                 tx.ifaces = Some(prepare(&self.ifaces, &[MapOp::Remove(h)])?);
                 tx.reqids = Some(self.reqids.prepare(s.reqid, None, h)?);
                 tx
@@ -356,12 +412,14 @@ impl Vnet {
             reqids,
             auto_reqid: None,
             unit_release: None,
+            moved: None,
         })
     }
 
     /// Writer bookkeeping once the plan ran (infallible: everything was
     /// allocated by the prepare).  On a failed step drop the Tx instead.
-    pub fn finish(&mut self, tx: Tx) {
+    /// Returns the record of an interface moved out (for [`Vnet::adopt`]).
+    pub fn finish(&mut self, tx: Tx) -> Option<IfState> {
         if let Some(p) = tx.ifaces {
             self.ifaces.commit(p);
         }
@@ -371,6 +429,7 @@ impl Vnet {
         if let Some(u) = tx.unit_release {
             self.units.release(u);
         }
+        tx.moved
     }
 }
 

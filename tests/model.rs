@@ -39,6 +39,8 @@ enum Op {
     SetReqid(u32, u32),
     Delete(u32),
     Destroy(u32),
+    /// Move to another VNET and back, under a new handle.
+    Reassign(u32, u32),
     FailNextRegister,
 }
 
@@ -50,7 +52,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (h.clone(), prop_oneof![Just(0u32), 1u32..4, Just(AUTO_MIN), Just(AUTO_MIN + 1)])
             .prop_map(|(h, r)| Op::SetReqid(h, r)),
         1 => h.clone().prop_map(Op::Delete),
-        1 => h.prop_map(Op::Destroy),
+        1 => h.clone().prop_map(Op::Destroy),
+        1 => (h.clone(), h).prop_map(|(a, b)| Op::Reassign(a, b)),
         1 => Just(Op::FailNextRegister),
     ]
 }
@@ -126,6 +129,31 @@ impl Run {
                     |m, _| {
                         m.tunnel = None;
                         (false, Ok(()))
+                    },
+                );
+            }
+            Op::Reassign(h, g) => {
+                if !self.m.contains_key(&h) || self.m.contains_key(&g) {
+                    return;
+                }
+                self.w.fail_register = false;
+                let mut tx = self
+                    .w
+                    .vnet
+                    .prepare_move_out(&self.w.tables, IfHandle(h))
+                    .unwrap();
+                self.w.spd.retain(|(x, _)| *x != IfHandle(h));
+                for p in tx.take_tables().into_pieces() {
+                    self.w.tables.publish(p);
+                }
+                let moved = self.w.vnet.finish(tx).unwrap();
+                self.w.vnet.adopt(IfHandle(g), moved).unwrap();
+                let m = self.m.remove(&h).unwrap();
+                self.m.insert(
+                    g,
+                    M {
+                        reqid: m.reqid,
+                        tunnel: None,
                     },
                 );
             }

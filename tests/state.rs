@@ -10,6 +10,7 @@ mod common;
 use common::*;
 
 use if_ipsec::addr::Addr;
+use if_ipsec::iface::IfState;
 use if_ipsec::state::{Effect::*, Transition};
 use if_ipsec::tables::IfHandle;
 use if_ipsec::Errno;
@@ -266,4 +267,54 @@ fn fib_and_mtu() {
     w.vnet.set_mtu(h, 1500).unwrap();
     let s = w.vnet.state(h).unwrap();
     assert_eq!((s.fib, s.mtu), (3, 1500));
+}
+
+/// Improvement over if_ipsec.c ipsec_reassign: moving to another VNET
+/// deletes the tunnel and also takes the record, reqid and unit out of the
+/// old VNET (C leaves the softc in the old reqid hash); the new VNET keeps
+/// the reqid only if it is free there.
+#[test]
+fn ipsec_reassign_moves_everything() {
+    let mut a = World::new();
+    let mut b = World::new();
+    let h = a.create(1);
+    a.set_reqid(h, 100).unwrap();
+    a.set_tunnel(h, tun4(L, R)).unwrap();
+    let tx = a.vnet.prepare_move_out(&a.tables, h).unwrap();
+    assert_eq!(tx.kind(), Transition::DeleteTunnel);
+    let mut moved = None;
+    {
+        let mut tx = tx;
+        // Execute like World::run but keep what finish returns.
+        for piece in tx.take_tables().into_pieces() {
+            a.tables.publish(piece);
+        }
+        moved = moved.or(a.vnet.finish(tx));
+    }
+    let moved = moved.unwrap();
+    assert!(a.vnet.state(h).is_none());
+    assert_eq!(a.vnet.reqids().len(), 0);
+    assert_eq!(a.tables.input_lookup(100, &Addr::V4(R), &Addr::V4(L)), None);
+    assert_eq!(moved.tunnel, None);
+    assert_eq!(moved.reqid.unwrap().get(), 100);
+    // In VNET b reqid 100 is taken: dropped; the unit is free: kept.
+    let g = b.create(7);
+    b.set_reqid(g, 100).unwrap();
+    b.vnet
+        .adopt(IfHandle(50), IfState { unit: 3, ..moved })
+        .unwrap();
+    let st = b.vnet.state(IfHandle(50)).unwrap();
+    assert_eq!((st.reqid, st.unit, st.tunnel), (None, 3, None));
+    assert_eq!(
+        b.vnet.adopt(IfHandle(51), IfState { unit: 3, ..moved }),
+        Err(Errno::EEXIST)
+    );
+    // Free reqid is kept.
+    let mut c = World::new();
+    c.vnet.adopt(IfHandle(1), moved).unwrap();
+    assert_eq!(c.vnet.state(IfHandle(1)).unwrap().reqid.unwrap().get(), 100);
+    assert_eq!(
+        c.vnet.reqids().owner(moved.reqid.unwrap()),
+        Some(IfHandle(1))
+    );
 }
