@@ -68,10 +68,18 @@ impl Cloner for IpsecCloner {
         let mut after = Aftermath::default();
         let r = create_locked(req, &cv, &g, s, &mut after);
         after.finish(&mut g, s);
-        // The kpi cannot write the final name back into the request
-        // buffer yet, so `ifconfig ipsec create` (no unit) reports "ipsec"
-        // although the interface is ipsecN (see the report's gaps).
-        r.map(|(owner, _unit)| owner)
+        // No name write-back needed: if_clone.c if_clone_create copies
+        // if_name(ifp) ("ipsecN") back to the caller after create_f.
+        match r {
+            Ok(owner) => Ok(owner),
+            Err(Failed::Clean(e)) => Err(e),
+            Err(Failed::Attached(owner, e)) => {
+                // Visible already: tear down as destroy does (detach,
+                // unlock, epoch wait, free), nothing else was published.
+                drop(owner.destroy(g, s));
+                Err(e)
+            }
+        }
     }
 
     fn destroy(
@@ -84,13 +92,28 @@ impl Cloner for IpsecCloner {
     }
 }
 
+/// How a create failed: before the interface became visible (nothing
+/// to undo) or after if_attach (the caller must destroy it properly).
+enum Failed {
+    Clean(c_int),
+    Attached(IfnetOwner<Softc>, c_int),
+}
+
+impl From<c_int> for Failed {
+    fn from(e: c_int) -> Self {
+        Failed::Clean(e)
+    }
+}
+
+/// Everything fallible that can be done before if_attach is; the core
+/// record needs the if_index, known only after it.
 fn create_locked(
     req: UnitRequest,
     cv: &CurVnet,
     g: &ConfigGuard<'_>,
     s: &mut Sleepable,
     after: &mut Aftermath,
-) -> Result<(IfnetOwner<Softc>, u32), c_int> {
+) -> Result<IfnetOwner<Softc>, Failed> {
     let st = locked(cv, g).ok_or(ENXIO)?;
     let unit = st
         .core
@@ -105,9 +128,6 @@ fn create_locked(
     set_dname(&owner, CLONER_NAME);
     owner.set_flag_bits(IfFlags::POINTOPOINT | IfFlags::MULTICAST, IfFlags::empty());
     owner.set_mtu(MTU_DEFAULT);
-    owner.attach(s);
-    attach_dlt_null(&owner, s);
-    add_group(&owner, IF_NAME, s)?;
     let ins = [MapOp::Insert(h, EpochIfp::of(&owner))];
     let staged = StagedTables::stage(
         &st.tables,
@@ -116,12 +136,18 @@ fn create_locked(
         g,
         &mut after.garbage,
     )?;
-    st.core
-        .lock()
-        .create(h, unit, owner.index(), fib)
-        .map_err(|e| e.get())?;
+    owner.attach(s);
+    attach_dlt_null(&owner, s);
+    let added = add_group(&owner, IF_NAME, s).and_then(|()| {
+        let mut core = st.core.lock();
+        core.create(h, unit, owner.index(), fib)
+            .map_err(|e| e.get())
+    });
+    if let Err(e) = added {
+        return Err(Failed::Attached(owner, e));
+    }
     staged.publish(&st.tables, g, &mut after.garbage, true);
-    Ok((owner, unit))
+    Ok(owner)
 }
 
 fn destroy_in(

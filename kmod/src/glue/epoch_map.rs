@@ -128,6 +128,13 @@ impl<K: TableKey + Send + Sync + 'static, V: Clone + Send + Sync + 'static> Epoc
                 }
                 StagedChange::Buckets(out)
             }
+            Change::Bucket(i, b) => {
+                let mut out = Vec::new();
+                out.try_reserve_exact(1)
+                    .map_err(|_| sys_bindings::errno::ENOMEM)?;
+                out.push((i, try_box(b)?));
+                StagedChange::Buckets(out)
+            }
             Change::Directory(v) => StagedChange::Dir(try_box(boxed_dir(seed, v)?)?),
         };
         Ok(Staged {

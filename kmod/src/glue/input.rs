@@ -5,7 +5,10 @@
 //! ipsec4_common_input_cb / ipsec6_common_input_cb): after ESP decryption,
 //! inside the net epoch, the AFTER hooks run on the inner family's head
 //! (`ipsec_run_hhooks`); then, for tunnel-mode SAs, ipsec.ko's own
-//! `ipsec_if_input(m, sav, af)`, then `netisr_queue_src`.  The stock
+//! `ipsec_if_input(m, sav, af)`, then `netisr_queue_src` (verified at b66633d79ade:
+//! ipsec_input.c:483-491 for IPv4, 691-719 for IPv6: the AFTER
+//! ipsec_run_hhooks call, then `if (saidx->mode == IPSEC_MODE_TUNNEL)
+//! error = ipsec_if_input(...)`, then netisr).  The stock
 //! function looks for a STOCK ipsecN with the SA's reqid and addresses;
 //! our reqids and addresses belong to our interfaces, so it finds none,
 //! returns 0 and leaves the rcvif we set.  (If one reqid were configured on
