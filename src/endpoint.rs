@@ -1,4 +1,4 @@
-//! Tunnel endpoints: decoding and validating SIOCSIFPHYADDR[_IN6].
+//! Tunnel endpoints: decoding and validating SIOCSIFPHYADDR\[_IN6\].
 //!
 //! Mirrors the checks of FreeBSD 14.2 sys/net/if_ipsec.c (b66633d79ade)
 //! ipsec_ioctl, case SIOCSIFPHYADDR / SIOCSIFPHYADDR_IN6, in C's order:

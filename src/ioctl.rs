@@ -35,9 +35,9 @@ pub const MTU_DEFAULT: u32 = 1400;
 /// Which tunnel endpoint a GET asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum End {
-    /// SIOCGIFPSRCADDR[_IN6]: local.
+    /// SIOCGIFPSRCADDR\[_IN6\]: local.
     Src,
-    /// SIOCGIFPDSTADDR[_IN6]: remote.
+    /// SIOCGIFPDSTADDR\[_IN6\]: remote.
     Dst,
 }
 
@@ -50,7 +50,7 @@ pub enum Command {
     Nop,
     /// SIOCSIFMTU with a value in MTU_MIN..=MTU_MAX.
     SetMtu(u32),
-    /// SIOCSIFPHYADDR[_IN6]: validated endpoints, scope ids not yet
+    /// SIOCSIFPHYADDR\[_IN6\]: validated endpoints, scope ids not yet
     /// embedded (glue: [`Tunnel::embed_scope`]).
     SetTunnel(Tunnel),
     /// SIOCDIFPHYADDR.

@@ -5,7 +5,7 @@
 //! Modules:
 //! - [`errno`]: the `Errno` error type;
 //! - [`addr`]: outer addresses, families, IPv6 scope embedding;
-//! - [`endpoint`]: tunnel endpoints from SIOCSIFPHYADDR[_IN6];
+//! - [`endpoint`]: tunnel endpoints from SIOCSIFPHYADDR\[_IN6\];
 //! - [`policy`]: the policy template and the four policies it yields;
 //! - [`reqid`]: reqid rules and per-VNET automatic allocation;
 //! - [`names`]: cloner names and unit allocation;

@@ -184,7 +184,7 @@ impl Vnet {
         self.ifaces.insert(h, s)
     }
 
-    /// SIOCSIFPHYADDR[_IN6] with embedded scopes (if_ipsec.c
+    /// SIOCSIFPHYADDR\[_IN6\] with embedded scopes (if_ipsec.c
     /// ipsec_set_addresses, ipsec_init_reqid, ipsec_set_tunnel): same
     /// tunnel is a no-op; a missing reqid is allocated.  `hint`: optional
     /// key_newreqid() value as start of the automatic search.
