@@ -34,7 +34,7 @@ pub struct in_addr {
     pub s_addr: [u8; 4],
 }
 
-/// `struct in6_addr` (sys/netinet6/in6.h): a union of u8[16]/u16[8]/u32[4],
+/// `struct in6_addr` (sys/netinet6/in6.h): a union of `u8[16]`/`u16[8]`/`u32[4]`,
 /// so 4-byte aligned; kept as bytes in network order.
 #[repr(C, align(4))]
 #[derive(
