@@ -123,6 +123,13 @@ impl Model {
         crate::clone::create(name, params)
     }
 
+    /// `ifconfig NAME create` with parameters `bytes` copied into fake user
+    /// memory (SIOCIFCREATE2's ifr_data).
+    pub fn ifconfig_create_with(&self, name: &str, bytes: &[u8]) -> Result<String, i32> {
+        let ua = crate::thread::user_alloc(bytes);
+        crate::clone::create(name, ua)
+    }
+
     /// `ifconfig NAME destroy`.
     pub fn ifconfig_destroy(&self, name: &str) -> i32 {
         crate::clone::destroy(name)

@@ -152,8 +152,14 @@ pub fn priv_checks() -> Vec<c_int> {
 
 /// kern_priv.c `priv_check(td, priv)`: root in the model unless denied.
 #[no_mangle]
-pub extern "C" fn priv_check(_td: *mut c_void, privilege: c_int) -> c_int {
+pub extern "C" fn priv_check(td: *mut c_void, privilege: c_int) -> c_int {
     let _model = crate::malloc::Internal::enter();
+    if td as usize != curthread_addr() {
+        violation(
+            ViolationKind::BadArgument,
+            "priv_check: td is not curthread",
+        );
+    }
     creds(|c| {
         c.checks.push(privilege);
         if c.denied.contains(&privilege) {
