@@ -257,6 +257,18 @@ impl Run {
                 .collect();
             assert_eq!(w.src_members(&addr(a)), want, "members of {:?}", addr(a));
         }
+        let mut srcs: Vec<Addr> = self
+            .m
+            .values()
+            .filter_map(|m| m.tunnel.map(|t| t.0))
+            .collect();
+        srcs.sort_by_key(|a| format!("{a:?}"));
+        srcs.dedup();
+        assert_eq!(
+            MapSlots::len(w.tables.src_count_map()),
+            srcs.len(),
+            "no stale counts"
+        );
         // SPD: one set per tunnel, built from the model's values.
         assert_eq!(w.spd.len(), tunnels);
         for (h, set) in &w.spd {

@@ -193,6 +193,11 @@ impl Tables {
         &self.src_count
     }
 
+    /// The member map.
+    pub fn src_member_map(&self) -> &CowMap<SrcSlot, IfHandle> {
+        &self.src_member
+    }
+
     /// Publish an update in [`TablesUpdate::commit_order`].
     pub fn commit(&mut self, u: TablesUpdate) -> RetiredSet {
         RetiredSet {
