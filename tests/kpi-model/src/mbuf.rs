@@ -204,6 +204,16 @@ unsafe fn poison(p: *mut u8, n: usize) {
     }
 }
 
+/// Which KPI freed or consumed the chain headed by `m` (`None` while it
+/// is live or if it is not a model mbuf): "m_freem",
+/// "ipsec4_process_packet", "netisr_queue_src", ...
+pub fn consumed_by(m: *const mbuf) -> Option<&'static str> {
+    with(|r| match r.mbufs.get(&(m as usize)) {
+        Some(St::Freed(by)) => Some(*by),
+        _ => None,
+    })
+}
+
 /// Live mbufs (chain members) right now.
 pub fn live_count() -> usize {
     with(|r| r.mbufs.values().filter(|s| **s == St::Live).count())

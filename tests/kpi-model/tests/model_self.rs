@@ -482,3 +482,41 @@ fn hhook_remove_waits_for_running_hooks() {
     );
     m.assert_clean();
 }
+
+/// kern_sx.c _sx_assert: SA_XLOCKED on a lock not held, SA_UNLOCKED on
+/// one held.
+#[test]
+fn sx_assert_failures_are_caught() {
+    let m = Model::start();
+    let sx = sx_new(c"t6");
+    kpi_model::sx::_sx_assert(sx, kpi_model::sx::SA_XLOCKED, std::ptr::null(), 0);
+    assert!(m.took(V::LockMisuse));
+    kpi_model::sx::_sx_xlock(sx, 0, std::ptr::null(), 0);
+    kpi_model::sx::_sx_assert(sx, kpi_model::sx::SA_XLOCKED, std::ptr::null(), 0);
+    assert!(m.violations().is_empty());
+    kpi_model::sx::_sx_assert(sx, kpi_model::sx::SA_UNLOCKED, std::ptr::null(), 0);
+    assert!(m.took(V::LockMisuse));
+    kpi_model::sx::_sx_xunlock(sx, std::ptr::null(), 0);
+    m.assert_clean();
+}
+
+/// The registry records which KPI consumed each packet.
+#[test]
+fn consumer_is_recorded() {
+    let m = Model::start();
+    let p = kpi_model::mbuf::packet(&[&[0x45; 20]]);
+    let q = kpi_model::mbuf::packet(&[&[0x45; 20]]);
+    let sp = kpi_model::ipsec::key_newsp();
+    kpi_model::epoch::with_section(|| {
+        kpi_model::ipsec::ipsec4_process_packet(q, sp, std::ptr::null_mut())
+    });
+    assert_eq!(kpi_model::mbuf::consumed_by(p), None);
+    kpi_model::mbuf::m_freem(p);
+    assert_eq!(kpi_model::mbuf::consumed_by(p), Some("m_freem"));
+    assert_eq!(
+        kpi_model::mbuf::consumed_by(q),
+        Some("ipsec4_process_packet")
+    );
+    assert_eq!(m.take_sent().len(), 1);
+    m.assert_clean();
+}
