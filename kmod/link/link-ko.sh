@@ -12,12 +12,16 @@
 #   - --gc-sections rooted at the linker sets (KEEP in the script) and at
 #     the module's moduledata symbol (GNU ld wants one defined root).
 #
-# Usage: link-ko.sh <staticlib.a> <out.ko> <workdir>
+# Usage: link-ko.sh <staticlib.a> <out.ko> <workdir-prefix>
+# Intermediates go to a fresh <workdir-prefix>.XXXXXX (removed on success,
+# kept on failure), so concurrent runs do not trip over each other; the
+# .ko is renamed into place atomically.
 set -euo pipefail
 
 lib=$(realpath "$1")
 out=$2
-work=$3
+mkdir -p "$(dirname "$3")"
+work=$(mktemp -d "$3.XXXXXX")
 here=$(cd "$(dirname "$0")" && pwd)
 root_symbol=if_ipsec_mod
 
@@ -26,7 +30,6 @@ OBJCOPY=${OBJCOPY:-objcopy}
 NM=${NM:-nm}
 AR=${AR:-ar}
 
-rm -rf "$work"
 mkdir -p "$work/members" "$work/objs"
 (cd "$work/members" && "$AR" x "$lib")
 
@@ -55,4 +58,6 @@ kld="$work/if_ipsec.kld"
     > "$work/localize.txt"
 "$OBJCOPY" --localize-symbols="$work/localize.txt" \
     --strip-debug -R .eh_frame -R .rela.eh_frame "$kld" "$work/if_ipsec.ko"
-mv "$work/if_ipsec.ko" "$out"
+mv -f "$work/if_ipsec.ko" "$out.tmp.$$"
+mv -f "$out.tmp.$$" "$out"
+rm -rf "$work"

@@ -31,8 +31,32 @@ impl SetEntry {
     }
 }
 
-/// Places a [`SetEntry`] for the static `$record` into the linker set
-/// `$set` (one of `modmetadata_set`, `sysinit_set`, `sysuninit_set`).
+/// One slot of a linker set the kernel rewrites: sys/kern/kern_linker.c
+/// `linker_file_sysinit`/`linker_file_sysuninit` sort `set_sysinit_set` and
+/// `set_sysuninit_set` in place (bubble sort swapping the pointer slots)
+/// after link_elf_obj.c has write-protected read-only sections, so these
+/// slots must be in a writable section, as C's `DATA_WSET` makes them.
+/// The `UnsafeCell` makes the compiler emit the section writable ("aw").
+#[repr(transparent)]
+pub struct WritableSetEntry(core::cell::UnsafeCell<*const c_void>);
+
+// SAFETY: only the kernel writes the slot (swapping slots while it holds
+// `kld_sx`, before and after which no Rust code runs from this module's
+// SYSINITs); Rust code never reads or writes it.
+unsafe impl Sync for WritableSetEntry {}
+
+impl WritableSetEntry {
+    /// An entry pointing at `record`.
+    pub const fn new<T>(record: &'static T) -> Self {
+        Self(core::cell::UnsafeCell::new(
+            core::ptr::from_ref(record).cast(),
+        ))
+    }
+}
+
+/// Places an entry for the static `$record` into the linker set `$set`
+/// (one of `modmetadata_set` (read-only [`SetEntry`]), `sysinit_set`,
+/// `sysuninit_set` (writable [`WritableSetEntry`])).
 ///
 /// Only on the kernel target: host builds keep the records (so they can be
 /// inspected) but no set sections, so host binaries need none of the
@@ -60,7 +84,7 @@ macro_rules! linker_set_entry {
             // SAFETY (placement): `set_sysinit_set` holds only pointers to
             // `struct sysinit`, guaranteed by the `SysInit` argument below.
             #[link_section = "set_sysinit_set"]
-            static ENTRY: $crate::kpi::linker_set::SetEntry =
+            static ENTRY: $crate::kpi::linker_set::WritableSetEntry =
                 $crate::kpi::sysinit::SysInit::set_entry(&$record);
         };
     };
@@ -72,7 +96,7 @@ macro_rules! linker_set_entry {
             // SAFETY (placement): `set_sysuninit_set` holds only pointers to
             // `struct sysinit`, guaranteed by the `SysInit` argument below.
             #[link_section = "set_sysuninit_set"]
-            static ENTRY: $crate::kpi::linker_set::SetEntry =
+            static ENTRY: $crate::kpi::linker_set::WritableSetEntry =
                 $crate::kpi::sysinit::SysInit::set_entry(&$record);
         };
     };

@@ -23,7 +23,7 @@ use sys_bindings::kern::sysinit::{
     sysinit, sysinit_cfunc_t, sysinit_nfunc_t, sysinit_stailq_entry,
 };
 
-use super::linker_set::SetEntry;
+use super::linker_set::WritableSetEntry;
 
 /// A `struct sysinit` in writable memory (the kernel links records through
 /// `next`).
@@ -71,9 +71,9 @@ impl SysInit {
         }))
     }
 
-    /// The linker-set slot pointing at this record.
-    pub const fn set_entry(record: &'static SysInit) -> SetEntry {
-        SetEntry::new(record)
+    /// The (writable) linker-set slot pointing at this record.
+    pub const fn set_entry(record: &'static SysInit) -> WritableSetEntry {
+        WritableSetEntry::new(record)
     }
 }
 

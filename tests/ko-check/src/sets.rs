@@ -428,6 +428,11 @@ impl Reader<'_, '_> {
     }
 }
 
+/// Whether section `index` has SHF_WRITE.
+pub fn section_writable(file: &File<'_>, index: usize) -> bool {
+    Reader { file }.writable(index)
+}
+
 /// The single section named `name`, or an error naming how many exist.
 pub fn single_section(file: &File<'_>, name: &str) -> Result<usize, String> {
     match sections_named(file, name).as_slice() {

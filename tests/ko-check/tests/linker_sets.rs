@@ -224,3 +224,22 @@ fn each_linker_set_is_one_section() -> Result<(), String> {
         Ok(())
     })
 }
+
+/// mirrors sys/kern/kern_linker.c linker_file_sysinit/sysuninit, which
+/// sort the sysinit sets in place (swapping slots) after link_elf_obj.c
+/// link_elf_protect has made read-only sections read-only: those two sets
+/// must be writable, as C's DATA_WSET makes them.
+#[test]
+fn sysinit_sets_are_writable() -> Result<(), String> {
+    with_ko(|f| {
+        for name in ["set_sysinit_set", "set_sysuninit_set"] {
+            let idx = sets::single_section(f, name)?;
+            if !sets::section_writable(f, idx) {
+                return Err(format!(
+                    "{name} is not SHF_WRITE: the kernel's in-place sort would fault"
+                ));
+            }
+        }
+        Ok(())
+    })
+}
