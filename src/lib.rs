@@ -14,6 +14,21 @@
 //! - [`tables`]: the epoch-readable lookup tables (and how to publish);
 //! - [`iface`], [`state`], [`vnet`]: interface state, transitions and
 //!   their ordered effects.
+//!
+//! How the glue drives it (all configuration under the module's sx):
+//! - clone create: [`names::parse_name`], [`vnet::Vnet::choose_unit`],
+//!   [`vnet::Vnet::create`]; destroy: [`vnet::Vnet::prepare_destroy`];
+//! - ioctl: [`ioctl::decode`] then, per [`ioctl::Command`], a
+//!   `Vnet::prepare_*` (tunnel: after [`endpoint::Tunnel::embed_scope`]),
+//!   or [`ioctl::reply_addr`] + [`ioctl::encode_addr`] / [`ioctl::encode_fib`];
+//! - a prepared [`vnet::Tx`]: execute [`vnet::Tx::plan`] in order
+//!   ([`state::Effect`]; table pieces from [`vnet::Tx::take_tables`] via
+//!   [`tables::TablesUpdate::into_pieces`]), then [`vnet::Vnet::finish`];
+//!   if RegisterPolicies fails, drop the Tx: nothing changed;
+//! - packet path (net epoch, no locks): [`verdict::output_admission`];
+//!   [`verdict::input_precheck`], [`tables::input_lookup`],
+//!   [`verdict::input_admission`]; address events:
+//!   [`tables::for_each_src`].
 #![no_std]
 #![forbid(unsafe_code)]
 
