@@ -3,7 +3,8 @@
 //! FreeBSD 14.2 (b66633d79ade): `if_alloc` (M_WAITOK, never NULL;
 //! `if_vnet = curvnet`; lowest free index from 1), `if_initname`
 //! (`if_xname = name + unit` unless IF_DUNIT_NONE), `if_attach`/`if_detach`
-//! (sleep; detach drops the groups), `if_free` (index released; freeing an
+//! (sleep; attach joins group "all", detach drops the groups and clears
+//! IFF_UP), `if_free` (index released; freeing an
 //! attached ifnet is a bug), `ifunit` (by if_xname in curvnet),
 //! `if_addgroup` (EEXIST, EINVAL for a name ending in a digit),
 //! `ifr_data_get_ptr`; sys/net/bpf.c `bpfattach`, `bpfdetach`,
@@ -240,17 +241,18 @@ pub extern "C" fn if_initname(ifp: *mut c_void, name: *const c_char, unit: c_int
 pub extern "C" fn if_attach(ifp: *mut c_void) {
     let _model = crate::malloc::Internal::enter();
     crate::epoch::may_sleep("if_attach");
-    if let Some(e) = get(ifp, "if_attach", |i| {
+    // if_attach_internal: the interface joins the "all" group (IFG_ALL).
+    let r = get(ifp, "if_attach", |i| {
         if i.v.attached {
             Err("if_attach twice")
         } else {
             i.v.attached = true;
+            i.v.groups.push("all".to_owned());
             Ok(())
         }
-    })
-    .and_then(Result::err)
-    {
-        violation(ViolationKind::BadArgument, e)
+    });
+    if let Some(Err(e)) = r {
+        violation(ViolationKind::BadArgument, e);
     }
 }
 
@@ -259,9 +261,11 @@ pub extern "C" fn if_attach(ifp: *mut c_void) {
 pub extern "C" fn if_detach(ifp: *mut c_void) {
     let _model = crate::malloc::Internal::enter();
     crate::epoch::may_sleep("if_detach");
+    // if_detach_internal: if_delgroups, then if_down (clears IFF_UP).
     get(ifp, "if_detach", |i| {
         i.v.attached = false;
         i.v.groups.clear();
+        i.v.flags &= !sys_bindings::ifnet::IFF_UP;
     });
 }
 

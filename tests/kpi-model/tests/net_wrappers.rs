@@ -126,7 +126,12 @@ fn cloner_create_destroy_and_detach() {
     let i = m.ifnet("toy0").unwrap_or_else(|| unreachable!());
     assert_eq!(
         (i.dname.as_str(), i.mtu, i.groups.clone(), i.bpf),
-        ("toy", 1400, vec!["toy".to_owned()], Some((0, 4)))
+        (
+            "toy",
+            1400,
+            vec!["all".to_owned(), "toy".to_owned()],
+            Some((0, 4))
+        )
     );
     assert_eq!(i.flags & 0x8010, 0x8010);
     assert_eq!(m.ifconfig_destroy("toy0"), 0);
