@@ -11,7 +11,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use crate::kpi::epoch::InEpoch;
 use crate::kpi::epoch_slot::{Gone, Slot, Waited};
 use crate::kpi::sx::ConfigGuard;
-use crate::kpi::tryalloc::try_box;
+use crate::kpi::tryalloc::{try_box, try_push};
 use if_ipsec::tables::cowmap::MIN_BUCKETS;
 use if_ipsec::tables::hash::{hash, TableKey};
 use if_ipsec::tables::{index_of, Bucket, Change, MapRead, MapSlots, Prepared};
@@ -67,20 +67,13 @@ fn boxed_dir<K: Send + Sync, V: Send + Sync>(
         .map_err(|_| sys_bindings::errno::ENOMEM)?;
     for b in buckets {
         let s: Slot<Bucket<K, V>> = Slot::null();
-        slots.push(s);
-        if let Some(last) = slots.last() {
-            stage_into(last, try_box(b)?);
-        }
+        s.fill_unpublished(try_box(b)?);
+        try_push(&mut slots, s)?;
     }
     Ok(Dir {
         seed,
         buckets: slots,
     })
-}
-
-/// Fill a fresh, unpublished slot (no reader can see it yet).
-fn stage_into<T: Send + Sync>(slot: &Slot<T>, v: alloc::boxed::Box<T>) {
-    slot.fill_unpublished(v);
 }
 
 impl<K: TableKey + Send + Sync + 'static, V: Clone + Send + Sync + 'static> EpochMap<K, V> {
@@ -89,7 +82,9 @@ impl<K: TableKey + Send + Sync + 'static, V: Clone + Send + Sync + 'static> Epoc
         let mut b = Vec::new();
         b.try_reserve_exact(MIN_BUCKETS)
             .map_err(|_| sys_bindings::errno::ENOMEM)?;
-        b.resize_with(MIN_BUCKETS, Bucket::default);
+        for _ in 0..MIN_BUCKETS {
+            try_push(&mut b, Bucket::default())?;
+        }
         let d = try_box(boxed_dir(seed, b)?)?;
         let m = EpochMap {
             dir: Slot::null(),
@@ -124,7 +119,7 @@ impl<K: TableKey + Send + Sync + 'static, V: Clone + Send + Sync + 'static> Epoc
                 out.try_reserve_exact(v.len())
                     .map_err(|_| sys_bindings::errno::ENOMEM)?;
                 for (i, b) in v {
-                    out.push((i, try_box(b)?));
+                    try_push(&mut out, (i, try_box(b)?))?;
                 }
                 StagedChange::Buckets(out)
             }
@@ -132,7 +127,7 @@ impl<K: TableKey + Send + Sync + 'static, V: Clone + Send + Sync + 'static> Epoc
                 let mut out = Vec::new();
                 out.try_reserve_exact(1)
                     .map_err(|_| sys_bindings::errno::ENOMEM)?;
-                out.push((i, try_box(b)?));
+                try_push(&mut out, (i, try_box(b)?))?;
                 StagedChange::Buckets(out)
             }
             Change::Directory(v) => StagedChange::Dir(try_box(boxed_dir(seed, v)?)?),
@@ -163,9 +158,11 @@ impl<K: TableKey + Send + Sync + 'static, V: Clone + Send + Sync + 'static> Epoc
     }
 }
 
+/// Keep a retired piece; room was reserved at staging, so this never
+/// allocates (a piece without room would leak, never be freed early).
 fn keep<T>(v: &mut Vec<T>, x: T) {
     if v.len() < v.capacity() {
-        v.push(x);
+        let _ = try_push(v, x);
     }
 }
 

@@ -26,3 +26,22 @@ pub fn try_box<T>(v: T) -> Result<Box<T>, c_int> {
         Ok(Box::from_raw(p))
     }
 }
+
+/// `v.push(x)` without the infallible grow path (`Vec::push` keeps a call
+/// to the panicking grow routine even after `try_reserve`, which
+/// tests/ko-check refuses): reserve fallibly, then write into the spare
+/// capacity.  `Err(ENOMEM)` (dropping `x`) when memory is short.
+pub fn try_push<T>(v: &mut alloc::vec::Vec<T>, x: T) -> Result<(), c_int> {
+    if v.len() == v.capacity() {
+        v.try_reserve(1).map_err(|_| ENOMEM)?;
+    }
+    let Some(slot) = v.spare_capacity_mut().first_mut() else {
+        return Err(ENOMEM);
+    };
+    slot.write(x);
+    let n = v.len() + 1;
+    // SAFETY: the element at the old length was just initialised and
+    // n <= capacity (a spare slot existed).
+    unsafe { v.set_len(n) };
+    Ok(())
+}
