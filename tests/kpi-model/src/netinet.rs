@@ -290,10 +290,13 @@ pub fn set_jailed(on: bool) {
 
 /// kern_jail.c `prison_if`.
 #[no_mangle]
-pub extern "C" fn prison_if(_cred: *mut c_void, sa: *const sockaddr) -> c_int {
+pub extern "C" fn prison_if(cred: *mut c_void, sa: *const sockaddr) -> c_int {
     let _model = crate::malloc::Internal::enter();
-    if sa.is_null() {
-        violation(ViolationKind::BadArgument, "prison_if(NULL)");
+    if sa.is_null() || cred as usize != crate::thread::fake_ucred() {
+        violation(
+            ViolationKind::BadArgument,
+            "prison_if: NULL address or not a credential",
+        );
     }
     if with(|n| n.jailed) {
         49 // EADDRNOTAVAIL

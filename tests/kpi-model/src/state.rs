@@ -217,6 +217,11 @@ impl Model {
         crate::netinet::addr_event(a, false)
     }
 
+    /// p_fibnum of the calling process (`setfib N ifconfig ...`).
+    pub fn set_proc_fib(&self, fib: i32) {
+        crate::thread::set_proc_fib(fib)
+    }
+
     /// prison_if refuses addresses (a jailed caller) when on.
     pub fn set_jailed(&self, on: bool) {
         crate::netinet::set_jailed(on)

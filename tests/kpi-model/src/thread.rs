@@ -46,14 +46,48 @@ pub fn curthread_addr() -> usize {
             struct Td([u64; THREAD_BYTES / 8]);
             let b: Box<Td> = crate::malloc::untracked(|| Box::new(Td([0; THREAD_BYTES / 8])));
             let td = Box::leak(b);
-            // A new thread starts in vnet0 (curvnet of proc0's threads).
-            if let Some(v) = td.0.get_mut(sys_bindings::thread::TD_VNET_OFFSET / 8) {
-                *v = crate::vnet::vnet0_ptr() as u64;
+            // A new thread starts in vnet0 (curvnet of proc0's threads),
+            // belongs to the model's one process and has its credential.
+            for (off, val) in [
+                (
+                    sys_bindings::thread::TD_VNET_OFFSET,
+                    crate::vnet::vnet0_ptr() as usize,
+                ),
+                (sys_bindings::thread::TD_PROC_OFFSET, fake_proc()),
+                (sys_bindings::thread::TD_UCRED_OFFSET, fake_ucred()),
+            ] {
+                if let Some(v) = td.0.get_mut(off / 8) {
+                    *v = val as u64;
+                }
             }
             t.set(td.0.as_mut_ptr() as usize);
         }
         t.get()
     })
+}
+
+static PROC: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+static UCRED: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
+/// The model's one `struct proc` (zeroed, SIZEOF_PROC+ bytes).
+fn fake_proc() -> usize {
+    *PROC.get_or_init(|| {
+        crate::malloc::untracked(|| Box::leak(Box::new([0u64; 256])).as_mut_ptr() as usize)
+    })
+}
+
+/// The model's one `struct ucred` (zeroed; unjailed).
+pub fn fake_ucred() -> usize {
+    *UCRED.get_or_init(|| {
+        crate::malloc::untracked(|| Box::leak(Box::new([0u64; 64])).as_mut_ptr() as usize)
+    })
+}
+
+/// Set `p_fibnum` of the model's process (setfib(1) before ifconfig).
+pub fn set_proc_fib(fib: i32) {
+    // SAFETY: the fake proc block is 2048 bytes; p_fibnum is an int at
+    // P_FIBNUM_OFFSET (1044).
+    unsafe { ((fake_proc() + sys_bindings::thread::P_FIBNUM_OFFSET) as *mut i32).write(fib) }
 }
 
 /// Host replacement of `curthread` (PCPU_GET(curthread) / `%gs:0`), called
@@ -130,6 +164,7 @@ fn user<R>(f: impl FnOnce(&mut UserMem) -> R) -> R {
 }
 
 pub(crate) fn reset() {
+    set_proc_fib(0);
     creds(|c| *c = Creds::default());
     user(|u| {
         *u = UserMem {
