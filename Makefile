@@ -85,7 +85,7 @@ lint: setup
 # Host tests of the whole workspace; IF_IPSEC_KO makes the .ko checks
 # fail (not skip) if the module is missing.
 host-test: $(KO)
-	IF_IPSEC_KO=$(KO) $(CARGO) test --workspace --target-dir $(TARGETDIR)
+	IF_IPSEC_KO=$(KO) $(CARGO) test --workspace --no-fail-fast --target-dir $(TARGETDIR)
 
 # Only the .ko checks.
 ko-check: $(KO)
