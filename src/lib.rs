@@ -12,8 +12,8 @@
 //! - [`ioctl`]: request decoding and reply encoding;
 //! - [`verdict`]: output admission and input decisions;
 //! - [`tables`]: the epoch-readable lookup tables (and how to publish);
-//! - [`iface`], [`state`], [`vnet`]: interface state, transitions and
-//!   their ordered effects.
+//! - [`iface`], [`state`], [`vnet`], [`tx`]: interface state, transitions,
+//!   their ordered effects and the prepared transaction.
 //!
 //! How the glue drives it (all configuration under the module's sx):
 //! - clone create: [`names::parse_name`], [`vnet::Vnet::choose_unit`],
@@ -44,6 +44,7 @@ pub mod policy;
 pub mod reqid;
 pub mod state;
 pub mod tables;
+pub mod tx;
 pub mod verdict;
 pub mod vnet;
 

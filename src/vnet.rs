@@ -13,12 +13,13 @@ use crate::endpoint::Tunnel;
 use crate::errno::{Errno, Result};
 use crate::iface::IfState;
 use crate::names::{UnitRequest, Units};
-use crate::policy::{PolicySet, PolicyTemplate};
+use crate::policy::PolicyTemplate;
 use crate::reqid::{Reqid, ReqidSpace};
-use crate::state::{Effect, Transition};
+use crate::state::Transition;
 use crate::tables::{
     prepare, CowMap, DemuxEntry, IfHandle, MapOp, Prepared, SrcOps, TablesRead, TablesUpdate,
 };
+pub use crate::tx::Tx;
 
 /// All interfaces of this module in one VNET (writer side).
 #[derive(Debug)]
@@ -27,70 +28,6 @@ pub struct Vnet {
     reqids: ReqidSpace,
     units: Units,
     template: &'static PolicyTemplate,
-}
-
-/// A prepared transition.
-#[derive(Debug)]
-pub struct Tx {
-    kind: Transition,
-    handle: IfHandle,
-    template: &'static PolicyTemplate,
-    prev: Option<IfState>,
-    next: Option<IfState>,
-    tables: TablesUpdate,
-    ifaces: Option<Prepared<IfHandle, IfState>>,
-    reqids: Option<Prepared<u32, IfHandle>>,
-    auto_reqid: Option<Reqid>,
-    unit_release: Option<u32>,
-    moved: Option<IfState>,
-}
-
-impl Tx {
-    fn nothing(kind: Transition, handle: IfHandle) -> Tx {
-        Tx {
-            kind,
-            handle,
-            template: &PolicyTemplate::ROUTE_BASED,
-            prev: None,
-            next: None,
-            tables: TablesUpdate::default(),
-            ifaces: None,
-            reqids: None,
-            auto_reqid: None,
-            unit_release: None,
-            moved: None,
-        }
-    }
-    /// What kind of transition this is.
-    pub fn kind(&self) -> Transition {
-        self.kind
-    }
-    /// The interface.
-    pub fn handle(&self) -> IfHandle {
-        self.handle
-    }
-    /// The steps to execute, in order.
-    pub fn plan(&self) -> &'static [Effect] {
-        self.kind.plan()
-    }
-    /// Policies to build and register (RegisterPolicies) and publish
-    /// (PublishPolicies; `None` there means "no policies").
-    pub fn new_policies(&self) -> Option<PolicySet> {
-        self.next.as_ref().and_then(|s| s.policies(self.template))
-    }
-    /// Policies being replaced (UnregisterPolicies, FreePolicies).
-    pub fn old_policies(&self) -> Option<PolicySet> {
-        self.prev.as_ref().and_then(|s| s.policies(self.template))
-    }
-    /// The interface's state after the transition (`None`: destroyed or
-    /// unchanged).
-    pub fn next_state(&self) -> Option<&IfState> {
-        self.next.as_ref()
-    }
-    /// The table pieces to publish at PublishTables (leaves none behind).
-    pub fn take_tables(&mut self) -> TablesUpdate {
-        core::mem::take(&mut self.tables)
-    }
 }
 
 /// Changes to interface records a transition makes.
