@@ -296,8 +296,9 @@ unsafe extern "C" fn ioctl_tramp<H: IfHandler>(
 ) -> c_int {
     // SAFETY: the kernel calls if_ioctl with a referenced ifnet, in a
     // sleepable context, on interfaces we installed this on (softc = S).
+    let ifp = unsafe { Ifnet::from_ptr(ifp) };
     let ifp = OurIfnet {
-        ifp: unsafe { Ifnet::from_ptr(ifp) },
+        ifp,
         _s: PhantomData,
     };
     let Some(mut s) = Sleepable::here() else {
@@ -314,9 +315,11 @@ unsafe extern "C" fn ioctl_tramp<H: IfHandler>(
 }
 
 unsafe extern "C" fn transmit_tramp<H: IfHandler>(ifp: if_t, m: *mut mbuf) -> c_int {
-    // SAFETY: if_transmit is called with a valid ifnet and an owned chain.
+    // SAFETY: if_transmit is called with a valid ifnet and an owned chain,
+    // on interfaces we installed this on (softc = S).
+    let ifp = unsafe { Ifnet::from_ptr(ifp) };
     let ifp = OurIfnet {
-        ifp: unsafe { Ifnet::from_ptr(ifp) },
+        ifp,
         _s: PhantomData,
     };
     // SAFETY: the chain is handed to us.
