@@ -60,6 +60,7 @@ struct If {
     transmit: usize,
     output: usize,
     qflush: usize,
+    reassign: usize,
     listeners: bool,
     taps: Vec<(Vec<u8>, Vec<u8>)>,
 }
@@ -436,9 +437,44 @@ pub extern "C" fn if_setinitfn(ifp: *mut c_void, _f: usize) {
 
 /// if.c `if_setreassignfn`.
 #[no_mangle]
-pub extern "C" fn if_setreassignfn(ifp: *mut c_void, _f: usize) {
+pub extern "C" fn if_setreassignfn(ifp: *mut c_void, f: usize) {
     let _model = crate::malloc::Internal::enter();
-    get(ifp, "if_setreassignfn", |_| ());
+    get(ifp, "if_setreassignfn", |i| i.reassign = f);
+}
+
+/// if.c `if_vmove` (via if_vmove_loan: EEXIST if the name exists in the
+/// target): detach from the old vnet, call the driver's if_reassign with
+/// curvnet = the old vnet, attach to `new` (the model moves the
+/// interface's vnet; addresses and groups are not modelled).
+pub fn vmove(ifp: usize, new: *mut sys_bindings::vnet::vnet) -> c_int {
+    crate::epoch::may_sleep("if_vmove");
+    let Some(v) = view(ifp) else { return EINVAL };
+    if by_name(new as usize, &v.name).is_some() {
+        return 17; // EEXIST
+    }
+    with(|t| {
+        if let Some(i) = t.ifs.get_mut(&ifp) {
+            i.v.attached = false;
+        }
+    });
+    let f = with(|t| t.ifs.get(&ifp).map_or(0, |i| i.reassign));
+    if f != 0 {
+        // SAFETY: an if_reassign_fn_t installed by the module.
+        let f: unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_char) =
+            unsafe { std::mem::transmute(f) };
+        crate::vnet::with_vnet(v.vnet as *mut _, || {
+            crate::malloc::in_module(|| unsafe {
+                f(ifp as *mut c_void, new.cast(), std::ptr::null_mut())
+            })
+        });
+    }
+    with(|t| {
+        if let Some(i) = t.ifs.get_mut(&ifp) {
+            i.v.vnet = new as usize;
+            i.v.attached = true;
+        }
+    });
+    0
 }
 
 /// if.c `if_setgetcounterfn`.
@@ -665,4 +701,88 @@ pub fn call_transmit(ifp: usize, m: *mut mbuf) -> c_int {
             crate::malloc::in_module(|| unsafe { f(ifp as *mut c_void, m) })
         })
     })
+}
+
+/// `_IOW('i', 16, struct ifreq)` SIOCSIFFLAGS, `_IOW('i', 34, ...)`
+/// SIOCSIFMTU, `_IOW('i', 12, ...)` SIOCSIFADDR (sys/sys/sockio.h).
+pub const SIOCSIFFLAGS: c_ulong = 0x8020_6910;
+pub const SIOCSIFMTU: c_ulong = 0x8020_6922;
+pub const SIOCSIFADDR: c_ulong = 0x8020_690c;
+/// sys/sys/priv.h.
+pub const PRIV_NET_SETIFMTU: c_int = 398;
+pub const PRIV_NET_SETIFFLAGS: c_int = 399;
+/// IFF_CANTCHANGE (sys/net/if.h).
+const IFF_CANTCHANGE: c_int =
+    0x2 | 0x10 | 0x40 | 0x400 | 0x800 | 0x8000 | 0x200 | 0x100 | 0x200000 | 0x10000 | 0x20;
+
+fn ifreq_with(name: &str, at16: &[u8]) -> [u8; 32] {
+    let mut r = [0u8; 32];
+    for (d, s) in r.iter_mut().zip(name.bytes().take(15)) {
+        *d = s;
+    }
+    for (d, s) in r.iter_mut().skip(16).zip(at16) {
+        *d = *s;
+    }
+    r
+}
+
+/// `ifconfig NAME up|down|monitor|...`: if.c ifhwioctl SIOCSIFFLAGS
+/// (priv_check PRIV_NET_SETIFFLAGS; if_flags = kept IFF_CANTCHANGE bits |
+/// the new changeable bits; then the driver's if_ioctl).
+pub fn set_flags(ifp: usize, set: c_int, clear: c_int) -> c_int {
+    let e = crate::thread::priv_check(
+        crate::thread::curthread_addr() as *mut c_void,
+        PRIV_NET_SETIFFLAGS,
+    );
+    if e != 0 {
+        return e;
+    }
+    let Some(old) = view(ifp).map(|v| v.flags) else {
+        return 6;
+    };
+    let new = (old | set) & !clear;
+    with(|t| {
+        if let Some(i) = t.ifs.get_mut(&ifp) {
+            i.v.flags = (i.v.flags & IFF_CANTCHANGE) | (new & !IFF_CANTCHANGE);
+        }
+    });
+    let mut ifr = ifreq_with(
+        "",
+        &[(new & 0xffff) as u16, (new >> 16) as u16]
+            .map(u16::to_ne_bytes)
+            .concat(),
+    );
+    let _ = call_ioctl(ifp, SIOCSIFFLAGS, &mut ifr); // ifhwioctl ignores it
+    0
+}
+
+/// `ifconfig NAME mtu N`: if.c ifhwioctl SIOCSIFMTU (priv_check
+/// PRIV_NET_SETIFMTU; IF_MINMTU 72 ..= IF_MAXMTU 65535 else EINVAL; the
+/// driver's error is returned).
+pub fn set_mtu(ifp: usize, mtu: c_int) -> c_int {
+    let e = crate::thread::priv_check(
+        crate::thread::curthread_addr() as *mut c_void,
+        PRIV_NET_SETIFMTU,
+    );
+    if e != 0 {
+        return e;
+    }
+    if !(72..=65535).contains(&mtu) {
+        return EINVAL;
+    }
+    let mut ifr = ifreq_with("", &mtu.to_ne_bytes());
+    call_ioctl(ifp, SIOCSIFMTU, &mut ifr)
+}
+
+/// `ifconfig NAME inet A`: in.c in_ifinit calls the driver's if_ioctl
+/// with SIOCSIFADDR and a `struct ifaddr *` (the model passes a zeroed
+/// block); on success the address becomes local (srcaddr callbacks fire).
+pub fn add_inet(ifp: usize, a: std::net::IpAddr) -> c_int {
+    let mut ifa = [0u8; 512];
+    let e = call_ioctl(ifp, SIOCSIFADDR, &mut ifa);
+    if e == 0 {
+        let v = view(ifp).map_or(0, |v| v.vnet);
+        crate::vnet::with_vnet(v as *mut _, || crate::netinet::addr_event(a, true));
+    }
+    e
 }

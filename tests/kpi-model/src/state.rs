@@ -182,6 +182,26 @@ impl Model {
         }
     }
 
+    /// `ifconfig NAME up` / `down` / `monitor` ...: ifhwioctl
+    /// SIOCSIFFLAGS semantics (set/clear IFF_* bits, then the driver).
+    pub fn ifconfig_flags(&self, name: &str, set: i32, clear: i32) -> i32 {
+        self.ifnet(name)
+            .map_or(6, |i| crate::ifnet::set_flags(i.addr, set, clear))
+    }
+
+    /// `ifconfig NAME mtu N`: ifhwioctl SIOCSIFMTU semantics.
+    pub fn ifconfig_mtu(&self, name: &str, mtu: i32) -> i32 {
+        self.ifnet(name)
+            .map_or(6, |i| crate::ifnet::set_mtu(i.addr, mtu))
+    }
+
+    /// `ifconfig NAME inet A ...`: SIOCSIFADDR to the driver, then the
+    /// address is local (srcaddr callbacks fire).
+    pub fn ifconfig_inet(&self, name: &str, a: std::net::IpAddr) -> i32 {
+        self.ifnet(name)
+            .map_or(6, |i| crate::ifnet::add_inet(i.addr, a))
+    }
+
     /// A bpf listener on `name` on/off (tcpdump -i NAME).
     pub fn bpf_listen(&self, name: &str, on: bool) {
         if let Some(i) = self.ifnet(name) {

@@ -186,6 +186,20 @@ fn ioctl_transmit_bpf_counters() {
     assert_eq!(m.ioctl("toy0", SIOCSIFMTU, &mut ifr), 0);
     assert_eq!(m.ifnet("toy0").map(|i| i.mtu), Some(1300));
     assert_eq!(m.ioctl("toy0", 0xc020_69ff, &mut ifr), 22);
+    // ifhwioctl SIOCSIFMTU / SIOCSIFFLAGS semantics
+    assert_eq!(m.ifconfig_mtu("toy0", 71), 22);
+    assert_eq!(m.ifconfig_mtu("toy0", 1280), 0);
+    assert_eq!(m.ifnet("toy0").map(|i| i.mtu), Some(1280));
+    m.deny_priv(kpi_model::ifnet::PRIV_NET_SETIFMTU);
+    assert_eq!(m.ifconfig_mtu("toy0", 1300), 1);
+    assert_eq!(m.ifconfig_flags("toy0", 0x1, 0), 0);
+    assert_eq!(m.ifnet("toy0").map(|i| i.flags & 0x8011), Some(0x8011));
+    assert_eq!(
+        m.ifconfig_flags("toy0", 0, 0x8010),
+        0,
+        "IFF_CANTCHANGE bits stay"
+    );
+    assert_eq!(m.ifnet("toy0").map(|i| i.flags & 0x8011), Some(0x8011));
     m.bpf_listen("toy0", true);
     assert_eq!(m.transmit("toy0", &[0x45, 0, 0, 5, 9]), 0);
     let taps = m.bpf_taps("toy0");
