@@ -19,6 +19,7 @@ use core::ffi::{c_int, CStr};
 
 use super::config::{self, Aftermath, Target};
 use super::ifops::IfOps;
+use super::reassign::Move;
 use super::softc::Softc;
 use super::state::{locked, CONFIG};
 use super::tables::StagedTables;
@@ -26,7 +27,7 @@ use crate::kpi::bpf::attach_dlt_null;
 use crate::kpi::clone::{CloneParams, Cloner};
 use crate::kpi::epoch::Sleepable;
 use crate::kpi::ifnet::{IfFlags, IfnetOwner};
-use crate::kpi::ifnet_ext::{add_group, name_exists, set_dname, EpochIfp};
+use crate::kpi::ifnet_ext::{add_group, name_exists, set_dname, set_reassign, EpochIfp};
 use crate::kpi::inet::proc_fibnum;
 use crate::kpi::sx::ConfigGuard;
 use crate::kpi::tryalloc::try_box;
@@ -87,8 +88,10 @@ impl Cloner for IpsecCloner {
         _flags: u32,
         s: &mut Sleepable,
     ) -> Result<(), (IfnetOwner<Softc>, c_int)> {
-        let v = owner.softc().vnet;
-        with_vnet(v, |cv| destroy_in(owner, cv, s))
+        match owner.softc().vnet() {
+            Some(v) => with_vnet(v, |cv| destroy_in(owner, cv, s)),
+            None => Err((owner, ENXIO)),
+        }
     }
 }
 
@@ -126,6 +129,7 @@ fn create_locked(
     let softc = try_box(Softc::new(h, cv.vnet(), fib))?;
     let mut owner = IfnetOwner::new::<IfOps>(s, IFT_TUNNEL, IF_NAME, unit_i, softc)?;
     set_dname(&owner, CLONER_NAME);
+    set_reassign::<Move>(&owner);
     owner.set_flag_bits(IfFlags::POINTOPOINT | IfFlags::MULTICAST, IfFlags::empty());
     owner.set_mtu(MTU_DEFAULT);
     let ins = [MapOp::Insert(h, EpochIfp::of(&owner))];
@@ -185,5 +189,5 @@ fn unpublish(
             .map_err(|e| e.get())?
     };
     let rm = [MapOp::Remove(sc.handle)];
-    config::run(tx, &Target { st, ifp: owner, sc }, &rm, g, s, after)
+    config::run(tx, &Target { st, ifp: owner, sc }, &rm, g, s, after).map(drop)
 }

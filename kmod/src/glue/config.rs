@@ -72,7 +72,7 @@ fn register(set: &PolicySet) -> Result<alloc::boxed::Box<Active>, c_int> {
 }
 
 /// Run `tx`'s plan (all but the frees, see the module docs), then the
-/// core's bookkeeping.  `ifs`: a change to the handle map published with
+/// core's bookkeeping; returns the record of an interface moved out.  `ifs`: a change to the handle map published with
 /// the tables (removal at destroy).  On error nothing was published.
 pub fn run(
     mut tx: Tx,
@@ -81,7 +81,7 @@ pub fn run(
     g: &ConfigGuard<'_>,
     s: &mut Sleepable,
     out: &mut Aftermath,
-) -> Result<(), c_int> {
+) -> Result<Option<if_ipsec::iface::IfState>, c_int> {
     let staged = StagedTables::stage(&t.st.tables, tx.take_tables(), ifs, g, &mut out.garbage)?;
     let mut staged = Some(staged);
     let mut fresh: Option<alloc::boxed::Box<Active>> = None;
@@ -111,8 +111,7 @@ pub fn run(
     if let Some(st) = staged.take() {
         st.publish(&t.st.tables, g, &mut out.garbage, false);
     }
-    t.st.core.lock().finish(tx);
-    Ok(())
+    Ok(t.st.core.lock().finish(tx))
 }
 
 /// RUNNING iff the tunnel source is local (C ipsec_set_running).

@@ -43,7 +43,7 @@ pub fn handle(
         _ => {}
     }
     let mut g = CONFIG.lock(s);
-    let Some(v) = ifp.softc_locked(&g).map(|sc| sc.vnet) else {
+    let Some(v) = ifp.softc_locked(&g).and_then(|sc| sc.vnet()) else {
         return Err(ENXIO); // destroyed meanwhile (C: sc == NULL)
     };
     with_vnet(v, |cv| {
@@ -97,7 +97,7 @@ fn locked_cmd(
         Command::SetIfAddr | Command::Nop | Command::SetMtu(_) => return Ok(()),
     }
     .map_err(|e| e.get())?;
-    config::run(tx, &t, &[], g, s, after)
+    config::run(tx, &t, &[], g, s, after).map(drop)
 }
 
 fn user(a: u64) -> UserAddr {

@@ -6,6 +6,7 @@
 //! - [`ioctl`]: configuration requests; [`config`]: executing the core's
 //!   transition plans;
 //! - [`output`], [`input`], [`srcaddr`]: packet paths and address events;
+//! - [`reassign`]: an interface moving to another VNET;
 //! - [`softc`], [`state`], [`tables`], [`epoch_map`]: the data they share.
 pub mod cloner;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod ifops;
 pub mod input;
 pub mod ioctl;
 pub mod output;
+pub mod reassign;
 pub mod softc;
 pub mod srcaddr;
 pub mod state;

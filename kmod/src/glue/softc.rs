@@ -3,7 +3,7 @@
 //! (tunnel, reqid, units) lives in the core's `Vnet`; the softc holds only
 //! what output needs without a lookup: the registered policies and the
 //! tunnel fib.
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use crate::kpi::epoch_slot::Slot;
 use crate::kpi::secpolicy::Registered;
@@ -47,8 +47,9 @@ impl Drops {
 pub struct Softc {
     /// The core's handle (the unit: unique among ours in a VNET).
     pub handle: IfHandle,
-    /// The VNET the interface was created in (its tables and policies).
-    pub vnet: VnetHandle,
+    /// The VNET whose tables and policies hold the interface (where it
+    /// was created, or moved to: if_reassign updates it under the lock).
+    vnet: AtomicUsize,
     /// Tunnel fib (SIOCSTUNFIB; initially the creator's p_fibnum).
     pub fib: AtomicU32,
     /// Registered policies, epoch-published for output.
@@ -62,10 +63,20 @@ impl Softc {
     pub fn new(handle: IfHandle, vnet: VnetHandle, fib: u32) -> Softc {
         Softc {
             handle,
-            vnet,
+            vnet: AtomicUsize::new(vnet.addr()),
             fib: AtomicU32::new(fib),
             policies: Slot::null(),
             drops: Drops::default(),
         }
+    }
+
+    /// Its VNET (see the field).
+    pub fn vnet(&self) -> Option<VnetHandle> {
+        VnetHandle::from_addr(self.vnet.load(Ordering::Acquire))
+    }
+
+    /// Record a move (if_reassign, under the configuration lock).
+    pub fn set_vnet(&self, v: VnetHandle) {
+        self.vnet.store(v.addr(), Ordering::Release);
     }
 }

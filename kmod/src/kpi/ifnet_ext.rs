@@ -68,3 +68,78 @@ impl EpochIfp {
         unsafe { Ifnet::from_ptr(self.0) }
     }
 }
+
+/// One of our interfaces as if_reassign sees it (its softc is an `S`).
+pub struct Moving<'a, S> {
+    ifp: &'a Ifnet,
+    _s: core::marker::PhantomData<&'a S>,
+}
+
+impl<S> core::ops::Deref for Moving<'_, S> {
+    type Target = Ifnet;
+    fn deref(&self) -> &Ifnet {
+        self.ifp
+    }
+}
+
+impl<S: Send + Sync + 'static> Moving<'_, S> {
+    /// The softc, for the configuration-lock holder (None once destroyed).
+    pub fn softc_locked<'g>(&self, _: &'g super::sx::ConfigGuard<'_>) -> Option<&'g S> {
+        // SAFETY: accessor on a valid ifnet.
+        let p = unsafe { sys_bindings::ifnet::if_getsoftc(self.ifp.as_ptr()) };
+        // SAFETY: the trampoline is installed only on interfaces whose
+        // softc is an `S`; softcs are cleared and freed under the lock
+        // (IfnetOwner::destroy consumes the guard), so it lives for 'g.
+        (!p.is_null()).then(|| unsafe { &*p.cast_const().cast::<S>() })
+    }
+}
+
+/// if_reassign (sys/net/if.c if_vmove, b66633d79ade): called after the
+/// interface was detached from its vnet (curvnet = the old one) and
+/// before it is attached to `new`.  Sleepable.
+pub trait Reassign: 'static {
+    /// The softc type of the interfaces it is installed on.
+    type Softc: Send + Sync + 'static;
+    /// The interface moves to `new`.
+    fn reassign(
+        ifp: Moving<'_, Self::Softc>,
+        new: super::vnet::VnetHandle,
+        s: &mut super::epoch::Sleepable,
+    );
+}
+
+unsafe extern "C" fn reassign_tramp<R: Reassign>(
+    ifp: if_t,
+    new: *mut sys_bindings::vnet::vnet,
+    _unused: *mut core::ffi::c_char,
+) {
+    let (Some(mut s), Some(v)) = (
+        super::epoch::Sleepable::here(),
+        super::vnet::VnetHandle::from_addr(new as usize),
+    ) else {
+        return;
+    };
+    // SAFETY: if_vmove passes the (referenced) interface being moved.
+    let ifp = unsafe { Ifnet::from_ptr(ifp) };
+    R::reassign(
+        Moving {
+            ifp,
+            _s: core::marker::PhantomData,
+        },
+        v,
+        &mut s,
+    );
+}
+
+/// if_setreassignfn(ifp, R) (C: ipsec_reassign, under VIMAGE).
+pub fn set_reassign<R: Reassign>(o: &IfnetOwner<R::Softc>) {
+    // SAFETY: an ifnet we own; a static function matching if_reassign_fn_t.
+    unsafe { sys_bindings::ifnet::if_setreassignfn(o.as_ptr(), Some(reassign_tramp::<R>)) };
+}
+
+impl EpochIfp {
+    /// The handle of an interface being moved to another vnet.
+    pub fn of_moving<S>(m: &Moving<'_, S>) -> EpochIfp {
+        EpochIfp(m.ifp.as_ptr())
+    }
+}
