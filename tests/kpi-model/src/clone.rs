@@ -466,3 +466,13 @@ pub fn add_stock(name: &str) -> usize {
     };
     ifc_attach_cloner(n.as_ptr(), &mut req) as usize
 }
+
+/// if_clone_restoregroup: the group name of the cloner `dname` of vnet
+/// `home`, if it still exists.
+pub fn group_of(home: usize, dname: &str) -> Option<String> {
+    with(|l| {
+        l.iter()
+            .find(|x| x.vnet == home && !x.detached && x.name == dname)
+            .map(|x| x.name.clone())
+    })
+}

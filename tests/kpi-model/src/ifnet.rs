@@ -39,6 +39,8 @@ pub struct IfView {
     pub mtu: c_int,
     pub fib: u32,
     pub vnet: usize,
+    /// if_home_vnet: where it was created (if_vmove returns it there).
+    pub home_vnet: usize,
     pub attached: bool,
     pub groups: Vec<String>,
     /// ift_counter order: ipackets, ierrors, opackets, oerrors, collisions,
@@ -210,6 +212,7 @@ pub extern "C" fn if_alloc(ty: u8) -> *mut c_void {
             ty,
             index: idx as u32,
             vnet,
+            home_vnet: vnet,
             mtu: 0,
             ..IfView::default()
         };
@@ -435,46 +438,12 @@ pub extern "C" fn if_setinitfn(ifp: *mut c_void, _f: usize) {
     get(ifp, "if_setinitfn", |_| ());
 }
 
-/// if.c `if_setreassignfn`.
+/// if.c `if_setreassignfn`: called by if_vmove between detach and
+/// attach.
 #[no_mangle]
 pub extern "C" fn if_setreassignfn(ifp: *mut c_void, f: usize) {
     let _model = crate::malloc::Internal::enter();
     get(ifp, "if_setreassignfn", |i| i.reassign = f);
-}
-
-/// if.c `if_vmove` (via if_vmove_loan: EEXIST if the name exists in the
-/// target): detach from the old vnet, call the driver's if_reassign with
-/// curvnet = the old vnet, attach to `new` (the model moves the
-/// interface's vnet; addresses and groups are not modelled).
-pub fn vmove(ifp: usize, new: *mut sys_bindings::vnet::vnet) -> c_int {
-    crate::epoch::may_sleep("if_vmove");
-    let Some(v) = view(ifp) else { return EINVAL };
-    if by_name(new as usize, &v.name).is_some() {
-        return 17; // EEXIST
-    }
-    with(|t| {
-        if let Some(i) = t.ifs.get_mut(&ifp) {
-            i.v.attached = false;
-        }
-    });
-    let f = with(|t| t.ifs.get(&ifp).map_or(0, |i| i.reassign));
-    if f != 0 {
-        // SAFETY: an if_reassign_fn_t installed by the module.
-        let f: unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_char) =
-            unsafe { std::mem::transmute(f) };
-        crate::vnet::with_vnet(v.vnet as *mut _, || {
-            crate::malloc::in_module(|| unsafe {
-                f(ifp as *mut c_void, new.cast(), std::ptr::null_mut())
-            })
-        });
-    }
-    with(|t| {
-        if let Some(i) = t.ifs.get_mut(&ifp) {
-            i.v.vnet = new as usize;
-            i.v.attached = true;
-        }
-    });
-    0
 }
 
 /// if.c `if_setgetcounterfn`.
@@ -785,4 +754,74 @@ pub fn add_inet(ifp: usize, a: std::net::IpAddr) -> c_int {
         crate::vnet::with_vnet(v as *mut _, || crate::netinet::addr_event(a, true));
     }
     e
+}
+
+/// `ifconfig NAME vnet J` (if.c if_vmove_loan + if_vmove): EEXIST when
+/// already there or the name is taken in the target; then
+/// if_detach_internal(vmove) (NET_EPOCH_WAIT, drain callbacks, groups
+/// dropped, if_down), the driver's if_reassign(ifp, new_vnet, NULL), and
+/// if_attach_internal(vmove) in the target vnet (group "all",
+/// if_clone_restoregroup).  Sleeps.
+pub fn vmove(ifp: usize, new: *mut sys_bindings::vnet::vnet) -> c_int {
+    crate::epoch::may_sleep("if_vmove");
+    let to = new as usize;
+    let Some(v) = view(ifp) else {
+        return 6;
+    };
+    if v.vnet == to {
+        return EEXIST;
+    }
+    if by_name(to, &v.name).is_some() {
+        return EEXIST;
+    }
+    // if_unlink_ifnet + if_detach_internal(vmove)
+    with(|t| {
+        if let Some(i) = t.ifs.get_mut(&ifp) {
+            i.v.attached = false;
+        }
+    });
+    crate::epoch::epoch_wait_preempt(crate::epoch::net_epoch_preempt.0.cast());
+    crate::epoch::flush_callbacks();
+    let reassign = with(|t| {
+        t.ifs.get_mut(&ifp).map_or(0, |i| {
+            i.v.groups.clear();
+            i.v.flags &= !sys_bindings::ifnet::IFF_UP;
+            i.reassign
+        })
+    });
+    if reassign != 0 {
+        // SAFETY: an if_reassign_fn_t installed by the module.
+        let f: unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_char) =
+            unsafe { std::mem::transmute(reassign) };
+        // SAFETY: called as if_vmove does, curvnet = the old vnet.
+        crate::vnet::with_vnet(v.vnet as *mut _, || {
+            crate::malloc::in_module(|| unsafe {
+                f(ifp as *mut c_void, to as *mut c_void, std::ptr::null_mut())
+            })
+        });
+    }
+    // if_attach_internal(vmove) in the target vnet
+    let group = crate::clone::group_of(v.home_vnet, &v.dname);
+    with(|t| {
+        if let Some(i) = t.ifs.get_mut(&ifp) {
+            i.v.vnet = to;
+            i.v.attached = true;
+            i.v.groups.push("all".to_owned());
+            if let Some(g) = group {
+                i.v.groups.push(g);
+            }
+        }
+    });
+    0
+}
+
+/// Attached interfaces living in `v` whose home is elsewhere.
+pub fn guests_of(v: usize) -> Vec<(usize, usize)> {
+    with(|t| {
+        t.ifs
+            .values()
+            .filter(|i| !i.freed && i.v.attached && i.v.vnet == v && i.v.home_vnet != v)
+            .map(|i| (i.v.addr, i.v.home_vnet))
+            .collect()
+    })
 }

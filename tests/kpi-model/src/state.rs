@@ -202,6 +202,25 @@ impl Model {
             .map_or(6, |i| crate::ifnet::add_inet(i.addr, a))
     }
 
+    /// `ifconfig NAME vnet J`: move the interface of the current vnet to
+    /// vnet `to` (if_vmove_loan / if_vmove; the driver's if_reassign runs).
+    pub fn if_vmove(&self, name: &str, to: usize) -> i32 {
+        self.ifnet(name)
+            .map_or(6, |i| crate::ifnet::vmove(i.addr, to as *mut _))
+    }
+
+    /// `ifconfig NAME -vnet J` run in the current vnet for an interface
+    /// living in vnet `from` (if_vmove_reclaim): back to its home vnet.
+    pub fn if_vmove_reclaim(&self, name: &str, from: usize) -> i32 {
+        match crate::ifnet::by_name(from, name) {
+            Some(i) if i.home_vnet == self.curvnet() => {
+                crate::ifnet::vmove(i.addr, i.home_vnet as *mut _)
+            }
+            Some(_) => 1,
+            None => 6,
+        }
+    }
+
     /// A bpf listener on `name` on/off (tcpdump -i NAME).
     pub fn bpf_listen(&self, name: &str, on: bool) {
         if let Some(i) = self.ifnet(name) {

@@ -187,6 +187,11 @@ pub fn destroy(v: *mut vnet) {
         violation(ViolationKind::BadArgument, "vnet_destroy(vnet0)");
         return;
     }
+    // vnet_if_return (VNET_SYSUNINIT at SI_SUB_VNET_DONE, the first
+    // destructor to run): interfaces on loan go back to their home vnet.
+    for (ifp, home) in crate::ifnet::guests_of(v as usize) {
+        with_vnet(v, || crate::ifnet::vmove(ifp, home as *mut vnet));
+    }
     // SAFETY: model vnet.
     unsafe { (*v).vnet_shutdown = true };
     for (_, _, vs) in with(|r| r.uninits.clone()).into_iter().rev() {

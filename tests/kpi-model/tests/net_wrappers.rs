@@ -350,3 +350,26 @@ fn vnet_variables_are_per_vnet() {
 
 #[allow(dead_code)]
 fn _unused(_: VnetVar<AtomicU32>, _: DrvFlags) {}
+
+/// if.c if_vmove_loan / if_vmove / vnet_if_return: a moved interface lives
+/// in the target vnet (groups restored), EEXIST for the same vnet, and
+/// comes home when that vnet is destroyed.
+#[test]
+fn vmove_and_return_home() {
+    let m = Model::start();
+    m.add_stock_cloner("stk");
+    assert_eq!(m.ifconfig_create("stk", 0), Ok("stk0".to_owned()));
+    let v1 = m.vnet_create();
+    assert_eq!(m.if_vmove("stk0", m.vnet0()), 17);
+    assert_eq!(m.if_vmove("stk0", v1), 0);
+    assert!(m.ifnet("stk0").is_none());
+    let moved = m.in_vnet(v1, || m.ifnet("stk0")).unwrap_or_default();
+    assert_eq!(
+        (moved.groups.clone(), moved.home_vnet),
+        (vec!["all".to_owned(), "stk".to_owned()], m.vnet0())
+    );
+    m.vnet_destroy(v1);
+    assert!(m.ifnet("stk0").is_some(), "returned home by vnet_if_return");
+    assert_eq!(m.ifconfig_destroy("stk0"), 0);
+    m.assert_clean();
+}
