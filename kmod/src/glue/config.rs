@@ -12,6 +12,9 @@
 //! [`Aftermath::finish`], once the borrows of the lock guard end.
 use core::ffi::c_int;
 
+use alloc::vec::Vec;
+use spin::Mutex;
+
 use super::softc::{Active, Softc};
 use super::state::VnetState;
 use super::tables::{Garbage, StagedTables};
@@ -21,11 +24,12 @@ use crate::kpi::ifnet::Ifnet;
 use crate::kpi::inet::is_local;
 use crate::kpi::secpolicy::{Registered, SpRef};
 use crate::kpi::sx::ConfigGuard;
-use crate::kpi::tryalloc::try_box;
+use crate::kpi::tryalloc::{try_box, try_push};
 use if_ipsec::policy::PolicySet;
 use if_ipsec::state::Effect;
 use if_ipsec::tables::{IfHandle, MapOp};
 use if_ipsec::vnet::Tx;
+use sys_bindings::errno::ENOMEM;
 
 /// What a change leaves to free after an epoch wait.
 #[derive(Default)]
@@ -36,14 +40,60 @@ pub struct Aftermath {
     pub policies: Option<Gone<Active>>,
 }
 
+/// Retired table pieces waiting for a shared epoch wait: an
+/// epoch_wait_preempt per create or tunnel change would dominate creating
+/// thousands of interfaces, and the pieces are small.  Capacity is
+/// reserved at load ([`reserve_pending`]); only [`CONFIG`] holders touch
+/// it (the spin mutex never spins).
+///
+/// [`CONFIG`]: super::state::CONFIG
+static PENDING: Mutex<Vec<Garbage>> = Mutex::new(Vec::new());
+
+/// Changes whose pieces may wait for a shared epoch wait.
+pub const BATCH: usize = 64;
+
+/// Reserve room for [`BATCH`] pending changes (module load).
+pub fn reserve_pending() -> Result<(), c_int> {
+    PENDING.lock().try_reserve_exact(BATCH).map_err(|_| ENOMEM)
+}
+
+/// Give the reserved room back (unload, after the last flush).
+pub fn release_pending() {
+    drop(core::mem::take(&mut *PENDING.lock()));
+}
+
+/// Wait once and free every pending piece (VNET teardown, unload).
+pub fn flush(g: &mut ConfigGuard<'_>, s: &mut Sleepable) {
+    let w = Waited::wait(s);
+    let mut p = PENDING.lock();
+    for mut x in p.drain(..) {
+        x.free(&w, g);
+    }
+}
+
 impl Aftermath {
     /// EpochWait, FreePolicies (key_unregister_ifnet + key_freesp), and
-    /// FreeRetired.
+    /// FreeRetired.  Old policies are released at once (they are visible
+    /// to `setkey -DP`); table pieces alone may be batched.
     pub fn finish(mut self, g: &mut ConfigGuard<'_>, s: &mut Sleepable) {
+        let urgent = self.policies.as_ref().is_some_and(|p| !p.is_empty());
+        if !urgent {
+            if self.garbage.is_empty() {
+                return;
+            }
+            let mut p = PENDING.lock();
+            if p.len() < p.capacity() && p.len() < BATCH {
+                let _ = try_push(&mut p, core::mem::take(&mut self.garbage));
+                return;
+            }
+        }
         let w = Waited::wait(s);
         self.garbage.free(&w, g);
         if let Some(p) = self.policies.take() {
             let _leak_if_early = p.free(&w, g);
+        }
+        for mut x in PENDING.lock().drain(..) {
+            x.free(&w, g);
         }
     }
 }

@@ -78,6 +78,14 @@ pub struct Garbage {
 }
 
 impl Garbage {
+    /// Nothing retired?
+    pub fn is_empty(&self) -> bool {
+        self.demux.is_empty()
+            && self.src_count.is_empty()
+            && self.src_member.is_empty()
+            && self.ifs.is_empty()
+    }
+
     /// Free everything behind `w` (pieces unpublished after `w` started
     /// would leak rather than be freed early; the glue always waits after
     /// publishing).

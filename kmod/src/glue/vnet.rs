@@ -35,6 +35,7 @@ static SRCADDR: Mutex<Option<(SrcaddrReg, SrcaddrReg)>> = Mutex::new(None);
 /// MOD_LOAD: the lock and the (global) srcaddr callbacks.
 pub fn load() -> Result<(), c_int> {
     CONFIG.init();
+    super::config::reserve_pending()?;
     let mut s = Sleepable::here().ok_or(sys_bindings::errno::EDEADLK)?;
     let v4 = SrcaddrReg::register::<Srcaddr>(false, &mut s)?;
     let v6 = SrcaddrReg::register::<Srcaddr>(true, &mut s)?;
@@ -51,6 +52,11 @@ pub fn unload() -> Result<(), c_int> {
 
 /// The last SYSUNINIT: after every VNET's teardown.
 pub fn destroy_lock() {
+    if let Some(mut s) = Sleepable::here() {
+        let mut g = CONFIG.lock(&mut s);
+        super::config::flush(&mut g, &mut s);
+        super::config::release_pending();
+    }
     CONFIG.destroy();
 }
 
@@ -121,6 +127,7 @@ pub fn uninit_current() {
     drop(hooks);
     let mut g = CONFIG.lock(&mut s);
     let gone = V_STATE.get(&cv).publish(None, &g);
+    super::config::flush(&mut g, &mut s); // pending pieces of this VNET too
     let w = Waited::wait(&mut s);
     let _leak_if_early = gone.free(&w, &mut g);
 }

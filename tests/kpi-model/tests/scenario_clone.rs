@@ -138,3 +138,33 @@ fn vnet_move_takes_the_interface_along() {
     unload(&m);
     m.assert_clean();
 }
+
+/// Improvement over ipsec_clone_create + ipsec_set_tunnel (which wait
+/// for the epoch on every tunnel change): retired table pieces of up to
+/// 64 changes share one epoch_wait_preempt, so creating and configuring
+/// many interfaces does not pay a grace period each.
+#[test]
+fn many_creates_share_epoch_waits() {
+    let m = Model::start();
+    load(&m);
+    let (w0, _) = m.epoch_counts();
+    for k in 0..256 {
+        let i = create(&format!("ipsec{k}"));
+        assert_eq!(
+            tunnel(
+                i,
+                ip("192.0.2.1"),
+                ip(&format!("10.0.{}.{}", k / 256, k % 256))
+            ),
+            0
+        );
+    }
+    let (w1, _) = m.epoch_counts();
+    assert!(
+        w1 - w0 <= 512 / 64 + 1,
+        "{} epoch waits for 256 creates",
+        w1 - w0
+    );
+    unload(&m);
+    m.assert_clean();
+}
