@@ -9,7 +9,12 @@
 //! `glue_ir create <n>` prints the wall time of creating and configuring
 //! `n` interfaces.  Without arguments (as `cargo bench` runs it): a smoke
 //! run.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 #[path = "../tests/glue_common/mod.rs"]
 mod glue_common;
@@ -64,7 +69,10 @@ fn measure_input(ifs: &[(usize, u32)], sas: &[SaSpec], iters: usize) -> usize {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let what = args.first().map_or("smoke", String::as_str);
     let n: u32 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10);
     let iters: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1000);
@@ -86,14 +94,17 @@ fn main() {
         .map(|(j, (_, r))| SaSpec::esp_tunnel(remote((j * step) as u32), ip("192.0.2.1"), *r))
         .collect();
     let pkt = ip_packet(4, 64);
-    let pkts: Vec<_> = (0..iters).map(|_| kpi_model::mbuf::packet(&[&pkt])).collect();
+    let pkts: Vec<_> = (0..iters)
+        .map(|_| kpi_model::mbuf::packet(&[&pkt]))
+        .collect();
     let r = match what {
         "input" => measure_input(&sample, &sas, iters),
         "output" => measure_output(&sample, &pkts),
         _ => measure_output(&sample, &pkts) + measure_input(&sample, &sas, iters) - iters,
     };
     if what == "input" {
-        pkts.into_iter().for_each(|p| kpi_model::mbuf::free_chain(p, "bench"));
+        pkts.into_iter()
+            .for_each(|p| kpi_model::mbuf::free_chain(p, "bench"));
     }
     assert_eq!(r, iters, "{what}");
     println!("{what} n={n} iters={iters} ok");
