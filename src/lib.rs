@@ -37,6 +37,7 @@ extern crate alloc;
 pub mod addr;
 pub mod endpoint;
 pub mod errno;
+pub mod fallible;
 pub mod iface;
 pub mod ioctl;
 pub mod names;

@@ -22,6 +22,7 @@ use alloc::vec::Vec;
 use sys_bindings::net::IFNAMSIZ;
 
 use crate::errno::{Errno, Result};
+use crate::fallible::try_resize_with;
 use crate::tables::CowMap;
 
 /// The cloner's name.
@@ -137,11 +138,8 @@ impl Units {
         if w >= self.words.len() {
             self.words.try_reserve(w + 1 - self.words.len())?;
             let fw = w / 64 + 1;
-            if fw > self.full.len() {
-                self.full.try_reserve(fw - self.full.len())?;
-                self.full.resize(fw, 0);
-            }
-            self.words.resize(w + 1, 0);
+            try_resize_with(&mut self.full, fw, || 0)?;
+            try_resize_with(&mut self.words, w + 1, || 0)?;
         }
         if let Some(x) = self.words.get_mut(w) {
             *x |= b;

@@ -24,6 +24,7 @@ use core::num::NonZeroU32;
 use sys_bindings::ipsec_consts::IPSEC_MANUAL_REQID_MAX;
 
 use crate::errno::{Errno, Result};
+use crate::fallible::push_reserved;
 use alloc::vec::Vec;
 
 use crate::tables::{prepare, CowMap, IfHandle, MapOp, Prepared};
@@ -142,10 +143,10 @@ impl ReqidSpace {
         let mut ops: Vec<MapOp<u32, IfHandle>> = Vec::new();
         ops.try_reserve_exact(2)?;
         if let Some(r) = old {
-            ops.push(MapOp::Remove(r.get()));
+            push_reserved(&mut ops, MapOp::Remove(r.get()))?;
         }
         if let Some(r) = new {
-            ops.push(MapOp::Insert(r.get(), h));
+            push_reserved(&mut ops, MapOp::Insert(r.get(), h))?;
         }
         prepare(&self.owners, &ops)
     }

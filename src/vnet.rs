@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 
 use crate::endpoint::Tunnel;
 use crate::errno::{Errno, Result};
+use crate::fallible::push_reserved;
 use crate::iface::IfState;
 use crate::names::{UnitRequest, Units};
 use crate::policy::PolicyTemplate;
@@ -321,14 +322,17 @@ impl Vnet {
         };
 
         let mut io = IfaceOps::new()?;
-        io.ops.push(match destroy {
-            true => MapOp::Remove(h),
-            false => MapOp::Insert(h, next),
-        });
+        push_reserved(
+            &mut io.ops,
+            match destroy {
+                true => MapOp::Remove(h),
+                false => MapOp::Insert(h, next),
+            },
+        )?;
         if let Some((mh, mi)) = src.moved {
             let mut ms = self.get(mh)?;
             ms.src_ordinal = Some(mi);
-            io.ops.push(MapOp::Insert(mh, ms));
+            push_reserved(&mut io.ops, MapOp::Insert(mh, ms))?;
         }
         let release = match destroy || claim.is_some() {
             true => s.reqid,
@@ -384,11 +388,11 @@ fn demux_ops(
             sa_src: tun.dst(),
             sa_dst: tun.src(),
         };
-        ops.push(MapOp::Insert(reqid.get(), e));
+        push_reserved(&mut ops, MapOp::Insert(reqid.get(), e))?;
     }
     if let (Some(_), Some(old)) = (s.tunnel, s.reqid) {
         if old != reqid || tunnel.is_none() {
-            ops.push(MapOp::Remove(old.get()));
+            push_reserved(&mut ops, MapOp::Remove(old.get()))?;
         }
     }
     Ok(ops)

@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 
 use super::hash::TableKey;
 use crate::errno::Result;
+use crate::fallible::{push_reserved, try_push};
 
 /// One change to a map.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,14 +78,14 @@ impl<K: TableKey, V: Clone> Bucket<K, V> {
         for (k, v) in &self.entries {
             if k == op.key() {
                 if let MapOp::Insert(_, nv) = op {
-                    entries.push((k.clone(), nv.clone()));
+                    push_reserved(&mut entries, (k.clone(), nv.clone()))?;
                 }
             } else {
-                entries.push((k.clone(), v.clone()));
+                push_reserved(&mut entries, (k.clone(), v.clone()))?;
             }
         }
         if let (MapOp::Insert(k, v), false) = (op, present) {
-            entries.push((k.clone(), v.clone()));
+            push_reserved(&mut entries, (k.clone(), v.clone()))?;
         }
         Ok((Bucket { entries }, delta))
     }
@@ -99,8 +100,6 @@ impl<K: TableKey, V: Clone> Bucket<K, V> {
     /// Append one entry to a bucket being built for a resize (not yet
     /// visible to anyone, so mutation is fine).
     pub(super) fn push_building(&mut self, k: K, v: V) -> Result<()> {
-        self.entries.try_reserve(1)?;
-        self.entries.push((k, v));
-        Ok(())
+        try_push(&mut self.entries, (k, v))
     }
 }

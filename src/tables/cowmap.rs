@@ -26,6 +26,7 @@ use core::mem;
 use super::bucket::{Bucket, MapOp};
 use super::hash::{hash, TableKey};
 use crate::errno::{Errno, Result};
+use crate::fallible::{push_reserved, try_resize_with};
 
 /// Smallest directory.
 pub const MIN_BUCKETS: usize = 8;
@@ -124,7 +125,7 @@ where
             }
         };
         if let Some(b) = b {
-            staged.push((i, b));
+            push_reserved(&mut staged, (i, b))?;
         }
         len += delta;
     }
@@ -155,8 +156,7 @@ where
     S: MapSlots<K, V> + ?Sized,
 {
     let mut dir: Vec<Bucket<K, V>> = Vec::new();
-    dir.try_reserve_exact(target)?;
-    dir.resize_with(target, Bucket::default);
+    try_resize_with(&mut dir, target, Bucket::default)?;
     for i in 0..slots.bucket_count() {
         let src = match staged.iter().find(|(j, _)| *j == i) {
             Some((_, b)) => b,
@@ -243,8 +243,7 @@ impl<K: TableKey, V: Clone> CowMap<K, V> {
     /// An empty map ([`MIN_BUCKETS`] buckets).
     pub fn new(seed: u64) -> Result<Self> {
         let mut dir = Vec::new();
-        dir.try_reserve_exact(MIN_BUCKETS)?;
-        dir.resize_with(MIN_BUCKETS, Bucket::default);
+        try_resize_with(&mut dir, MIN_BUCKETS, Bucket::default)?;
         Ok(CowMap { seed, dir, len: 0 })
     }
 

@@ -30,6 +30,7 @@ use super::cowmap::{MapRead, MapSlots};
 use super::IfHandle;
 use crate::addr::Addr;
 use crate::errno::{Errno, Result};
+use crate::fallible::push_reserved;
 
 /// Key of a member entry: (address, member number).
 pub type SrcSlot = (Addr, u32);
@@ -55,8 +56,8 @@ impl SrcOps {
         let next = n.checked_add(1).ok_or(Errno::ENOMEM)?;
         self.members.try_reserve(1)?;
         self.counts.try_reserve(1)?;
-        self.members.push(MapOp::Insert((addr, n), h));
-        self.counts.push(MapOp::Insert(addr, next));
+        push_reserved(&mut self.members, MapOp::Insert((addr, n), h))?;
+        push_reserved(&mut self.counts, MapOp::Insert(addr, next))?;
         Ok(n)
     }
 
@@ -72,15 +73,18 @@ impl SrcOps {
         self.counts.try_reserve(1)?;
         if i != last {
             let moved = *members.lookup(&(addr, last)).ok_or(Errno::EINVAL)?;
-            self.members.push(MapOp::Insert((addr, i), moved));
+            push_reserved(&mut self.members, MapOp::Insert((addr, i), moved))?;
             self.moved = Some((moved, i));
         }
-        self.members.push(MapOp::Remove((addr, last)));
-        self.counts.push(if last == 0 {
-            MapOp::Remove(addr)
-        } else {
-            MapOp::Insert(addr, last)
-        });
+        push_reserved(&mut self.members, MapOp::Remove((addr, last)))?;
+        push_reserved(
+            &mut self.counts,
+            if last == 0 {
+                MapOp::Remove(addr)
+            } else {
+                MapOp::Insert(addr, last)
+            },
+        )?;
         Ok(())
     }
 }
