@@ -21,7 +21,8 @@ fn create_destroy_by_name_and_auto_unit() {
         i.groups
     );
     assert_eq!(kpi_model::clone::create("ipsec3", 0).err(), Some(17)); // EEXIST
-    assert!(kpi_model::clone::create("ipsec", 0).is_ok());
+    // if_clone.c if_clone_create copies if_name(ifp) back: "ipsec0".
+    assert_eq!(kpi_model::clone::create("ipsec", 0), Ok("ipsec0".into()));
     assert!(
         kpi_model::ifnet::by_name(v0(), "ipsec0").is_some(),
         "auto unit is the lowest free"
