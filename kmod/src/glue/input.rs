@@ -16,8 +16,8 @@
 //! rcvif: do not mix.)
 //!
 //! Counters C lacks: a packet for an interface that is down counts
-//! IQDROPS; MONITOR drops are counted in the softc-independent way C
-//! counts them (IPACKETS/IBYTES) and are not errors.
+//! IQDROPS; in MONITOR mode the packet is counted (IPACKETS/IBYTES, as C)
+//! and tapped, then dropped and counted IQDROPS too.
 use super::epoch_map::Reader;
 use super::state::V_STATE;
 use crate::kpi::epoch::InEpoch;
@@ -89,6 +89,7 @@ fn deliver(mut pkt: InPacket<'_>, ifp: &Ifnet) {
             ifp.inc_counter(Counter::IPackets, 1);
             ifp.inc_counter(Counter::IBytes, u64::from(pkt.mbuf().pkt_len()));
             if monitor_drop {
+                ifp.inc_counter(Counter::IQDrops, 1);
                 pkt.consume();
             }
         }

@@ -4,8 +4,11 @@
 //! then ipsec4/6_process_packet, which consume the mbuf and the reference
 //! on every path.
 //!
-//! Counters: every drop counts OERRORS as C does, and its reason in the
-//! softc's `Drops` (C keeps no reasons).
+//! Counters (C counts every drop as OERRORS): a packet that cannot be
+//! sent now (interface down, not running, monitor, no tunnel, or looping)
+//! counts OQDROPS, a bad packet (not IPv4/IPv6) or an IPsec output error
+//! OERRORS, so `netstat -I ipsec0 -d` tells them apart; the softc's
+//! `Drops` keeps each reason.
 use core::ffi::c_int;
 
 use super::softc::{Drops, Softc};
@@ -22,7 +25,7 @@ use sys_bindings::mbuf::PACKET_TAG_IPSEC_OUT_DONE;
 /// if_transmit of our interfaces.
 pub fn transmit(ifp: OurIfnet<'_, Softc>, m: Mbuf, e: &InEpoch) -> Result<(), c_int> {
     let Some(sc) = ifp.softc(e) else {
-        ifp.inc_counter(Counter::OErrors, 1);
+        ifp.inc_counter(Counter::OQDrops, 1);
         return Err(ENETDOWN); // destroyed: C's `sc == NULL` case
     };
     let active = sc.policies.get(e);
@@ -63,12 +66,14 @@ fn drop_out(
     c: &OutputCheck,
     err: c_int,
 ) -> Result<(), c_int> {
-    ifp.inc_counter(Counter::OErrors, 1);
-    let why = match err {
-        EAFNOSUPPORT => &sc.drops.out_af,
-        _ if c.out_done_tag && c.running && c.up && c.tunnel && !c.monitor => &sc.drops.out_loop,
-        _ => &sc.drops.out_down,
+    let (counter, why) = match err {
+        EAFNOSUPPORT => (Counter::OErrors, &sc.drops.out_af),
+        _ if c.out_done_tag && c.running && c.up && c.tunnel && !c.monitor => {
+            (Counter::OQDrops, &sc.drops.out_loop)
+        }
+        _ => (Counter::OQDrops, &sc.drops.out_down),
     };
+    ifp.inc_counter(counter, 1);
     Drops::bump(why);
     Err(err)
 }

@@ -19,7 +19,9 @@ pub struct Active {
     pub reg: Registered<SPCOUNT>,
 }
 
-/// Why packets were dropped (C counts none of these separately).
+/// Why output packets were dropped (C counts none of these separately;
+/// input drops are IQDROPS on the interface: the input path reaches the
+/// ifnet, not the softc).
 #[derive(Default)]
 pub struct Drops {
     /// Output: not RUNNING/UP, MONITOR, or no tunnel (ENETDOWN).
@@ -30,10 +32,6 @@ pub struct Drops {
     pub out_loop: AtomicU64,
     /// Output: ipsec4/6_process_packet failed.
     pub out_ipsec: AtomicU64,
-    /// Input: interface not RUNNING/UP.
-    pub in_down: AtomicU64,
-    /// Input: interface in MONITOR mode (counted, then dropped).
-    pub in_monitor: AtomicU64,
 }
 
 impl Drops {
