@@ -222,3 +222,52 @@ fn mtu_bounds_and_ifaddr_up() {
     unload(&m);
     m.assert_clean();
 }
+
+/// mirrors ipsec_ioctl SIOCSIFPHYADDR_IN6 (sa6_embedscope) and
+/// SIOCGIFPSRCADDR_IN6 (sa6_recoverscope): a link-local outer address
+/// keeps its zone; an unknown zone is ENXIO and changes nothing.
+#[test]
+fn tunnel_v6_link_local_scope() {
+    let m = Model::start();
+    load(&m);
+    let i = create("ipsec0");
+    let zone = kpi_model::ifnet::view(i).map_or(0, |v| v.index);
+    let ll = |z: u32| {
+        let mut r = sys_bindings::net::in6_aliasreq::default();
+        for (sa, last) in [(&mut r.ifra_addr, 1u8), (&mut r.ifra_dstaddr, 2u8)] {
+            sa.sin6_len = 28;
+            sa.sin6_family = 28;
+            sa.sin6_addr.s6_addr = [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last];
+            sa.sin6_scope_id = z;
+        }
+        let mut b = bytes_of(&r);
+        kpi_model::ifnet::call_ioctl(i, sys_bindings::net::ioctl::SIOCSIFPHYADDR_IN6 as _, &mut b)
+    };
+    assert_eq!(ll(9999), 6); // ENXIO: no such zone
+    assert!(m.spd_ifnet().is_empty());
+    assert_eq!(ll(zone), 0);
+    let (e, s) = get_addr6(i, true);
+    assert_eq!(e, 0);
+    assert_eq!(s.sin6_scope_id, zone);
+    assert_eq!(&s.sin6_addr.s6_addr[..4], &[0xfe, 0x80, 0, 0]);
+    let spd = m.spd_ifnet();
+    assert_eq!(spd.len(), 4);
+    unload(&m);
+    m.assert_clean();
+}
+
+/// mirrors ipsec_set_addresses: the same tunnel again changes nothing
+/// (the registered policies stay the same ones).
+#[test]
+fn same_tunnel_again_is_a_no_op() {
+    let m = Model::start();
+    load(&m);
+    let i = create("ipsec0");
+    assert_eq!(tunnel(i, ip("192.0.2.1"), ip("198.51.100.7")), 0);
+    let before: Vec<u32> = m.spd_ifnet().iter().map(|p| p.id).collect();
+    assert_eq!(tunnel(i, ip("192.0.2.1"), ip("198.51.100.7")), 0);
+    let after: Vec<u32> = m.spd_ifnet().iter().map(|p| p.id).collect();
+    assert_eq!(before, after);
+    unload(&m);
+    m.assert_clean();
+}
