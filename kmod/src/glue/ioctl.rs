@@ -2,7 +2,8 @@
 //! The core decodes (`if_ipsec::ioctl::decode`) with C's errnos; here:
 //! the requests C answers without its sx (SIOCSIFADDR, no-ops, MTU), and
 //! under [`CONFIG`] the tunnel, fib and reqid requests with C's privilege
-//! checks, copyin/copyout through `ifr_data`, scope embedding/recovery
+//! checks, copyin/copyout through `ifr_data_get_ptr` (as C: right for
+//! 32-bit callers too), scope embedding/recovery
 //! and prison_if.  Bad input is rejected before anything changes.
 use core::ffi::{c_int, c_ulong};
 use core::sync::atomic::Ordering;
@@ -14,7 +15,7 @@ use crate::kpi::epoch::Sleepable;
 use crate::kpi::ifnet::{IfFlags, IoctlData, OurIfnet};
 use crate::kpi::inet::{embed_scope, prison_if_cur, recover_scope};
 use crate::kpi::sx::ConfigGuard;
-use crate::kpi::thread::{copyin_array, copyout_bytes, priv_check_cur, UserAddr};
+use crate::kpi::thread::{copyin_array, copyout_bytes, priv_check_cur};
 use crate::kpi::vnet::{rt_numfibs, with_vnet, CurVnet};
 use if_ipsec::addr::{Addr, Family};
 use if_ipsec::endpoint::Tunnel;
@@ -80,16 +81,16 @@ fn locked_cmd(
             .core
             .lock()
             .prepare_delete_tunnel(&st.tables.locked(g), h),
-        Command::SetReqid { uaddr } => {
+        Command::SetReqid { .. } => {
             priv_check_cur(PRIV_NET_SETIFCAP)?;
-            let v = u32::from_ne_bytes(copyin_array::<4>(s, user(uaddr))?);
+            let v = u32::from_ne_bytes(copyin_array::<4>(s, data.ifr_data())?);
             st.core
                 .lock()
                 .prepare_set_reqid(&st.tables.locked(g), h, v, None)
         }
-        Command::GetReqid { uaddr } => {
+        Command::GetReqid { .. } => {
             let r = cur.reqid.map_or(0, |r| r.get());
-            return copyout_bytes(s, &r.to_ne_bytes(), user(uaddr));
+            return copyout_bytes(s, &r.to_ne_bytes(), data.ifr_data());
         }
         Command::GetAddr(end, fam) => return get_addr(cur.tunnel.as_ref(), end, fam, data),
         Command::GetFib => return encode_fib(data.bytes_mut(), cur.fib).map_err(|e| e.get()),
@@ -98,10 +99,6 @@ fn locked_cmd(
     }
     .map_err(|e| e.get())?;
     config::run(tx, &t, &[], g, s, after).map(drop)
-}
-
-fn user(a: u64) -> UserAddr {
-    UserAddr(usize::try_from(a).unwrap_or(0))
 }
 
 /// SIOCSTUNFIB: C's priv_check(PRIV_NET_SETIFFIB), then `fib <
