@@ -20,7 +20,8 @@ fn create_destroy_by_name_and_auto_unit() {
         "groups {:?}",
         i.groups
     );
-    assert_eq!(kpi_model::clone::create("ipsec3", 0).err(), Some(17)); // EEXIST
+    // EEXIST for a taken name.
+    assert_eq!(kpi_model::clone::create("ipsec3", 0).err(), Some(17));
     // if_clone.c if_clone_create copies if_name(ifp) back: "ipsec0".
     assert_eq!(kpi_model::clone::create("ipsec", 0), Ok("ipsec0".into()));
     assert!(
