@@ -4,19 +4,19 @@
 #![no_std]
 #![allow(non_camel_case_types)]
 
-pub mod kern;
-pub mod errno;
-pub mod ipsec_consts;
-pub mod net;
+pub mod bpf;
+pub mod encap;
 pub mod epoch;
+pub mod errno;
+pub mod hhook;
+pub mod if_clone;
 pub mod ifnet;
+pub mod ipsec;
+pub mod ipsec_consts;
+pub mod kern;
 pub mod mbuf;
+pub mod net;
+pub mod netinet;
 pub mod sx;
 pub mod thread;
 pub mod vnet;
-pub mod bpf;
-pub mod encap;
-pub mod hhook;
-pub mod if_clone;
-pub mod ipsec;
-pub mod netinet;
