@@ -155,3 +155,43 @@ fn every_allocation_site_failing_once() {
     eprintln!("allocation sites exercised: {n}");
     assert!(n > 10, "only {n} allocation sites exercised");
 }
+
+/// mirrors ipsec_clone_destroy racing ipsec_if_input: decrypted packets
+/// for the interface's SA keep arriving while it is created, configured
+/// and destroyed; each is delivered (to it or, with no interface, left
+/// untouched) or dropped while it goes down (C's order: RUNNING is
+/// cleared first), never handed to a freed interface (the model flags any
+/// use after free) and never leaked.
+#[test]
+fn destroy_while_input_arrives() {
+    use kpi_model::ipsec::{input, SaSpec};
+    let m = Model::start();
+    load(&m);
+    kpi_model::netinet::addr_event(ip("192.0.2.1"), true);
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(AtomicU64::new(0));
+    let t = {
+        let (stop, seen) = (stop.clone(), seen.clone());
+        std::thread::spawn(move || {
+            let sa = SaSpec::esp_tunnel(ip("198.51.100.7"), ip("192.0.2.1"), 500);
+            let pkt = ip_packet(4, 40);
+            while !stop.load(Ordering::Relaxed) || seen.load(Ordering::Relaxed) < 20_000 {
+                let _ = input(4, &pkt, &sa, 0);
+                seen.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    };
+    let mut cycles = 0;
+    while (seen.load(Ordering::Relaxed) < 20_000 || cycles < 50) && !t.is_finished() {
+        let i = create("ipsec0");
+        assert_eq!(up(i), 0);
+        assert_eq!(set_reqid(&m, i, 500), 0);
+        assert_eq!(tunnel(i, ip("192.0.2.1"), ip("198.51.100.7")), 0);
+        assert_eq!(kpi_model::clone::destroy("ipsec0"), 0);
+        cycles += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    assert!(t.join().is_ok());
+    unload(&m);
+    m.assert_clean();
+}
