@@ -66,7 +66,9 @@ fn seed(cv: &CurVnet) -> u64 {
 
 /// VNET_SYSINIT function (curvnet = the new VNET).
 pub extern "C" fn vnet_init(_: *const c_void) {
-    let _ = init_current();
+    if let Err(e) = init_current() {
+        crate::kprintln!("if_ipsec: VNET init failed (errno {}): no ipsecN here", e);
+    }
 }
 
 /// Set up the current VNET; errors leave it without our cloner.
