@@ -118,7 +118,7 @@ fn register(set: &PolicySet) -> Result<alloc::boxed::Box<Active>, c_int> {
         SpRef::build(d)?,
     ];
     let reg = Registered::register(sps)?;
-    try_box(Active { set: *set, reg })
+    try_box(Active::new(*set, reg))
 }
 
 /// Run `tx`'s plan (all but the frees, see the module docs), then the

@@ -18,13 +18,11 @@
 //! Counters C lacks: a packet for an interface that is down counts
 //! IQDROPS; in MONITOR mode the packet is counted (IPACKETS/IBYTES, as C)
 //! and tapped, then dropped and counted IQDROPS too.
-use super::epoch_map::Reader;
 use super::state::V_STATE;
 use crate::kpi::epoch::InEpoch;
 use crate::kpi::hhook::{InPacket, IpsecInput};
 use crate::kpi::ifnet::{Counter, DrvFlags, IfFlags, Ifnet};
 use crate::kpi::vnet::CurVnet;
-use if_ipsec::tables::input_lookup;
 use if_ipsec::verdict::{
     input_admission, input_precheck, InputIf, InputPre, InputVerdict, SaCheck,
 };
@@ -58,21 +56,19 @@ impl IpsecInput for Input {
     }
 }
 
-/// reqid + outer addresses (ports ignored: NAT-T) -> our interface.
+/// reqid + outer addresses (ports ignored: NAT-T) -> our interface: the
+/// test of `if_ipsec::tables::input_lookup` (reqid's entry, then SA dst
+/// and src equal to the tunnel's), on the demux map whose entries carry
+/// their ifnet (see `tables`), so one lookup.
+#[inline]
 fn find<'e>(pkt: &InPacket<'_>, reqid: u32, e: &'e InEpoch) -> Option<&'e Ifnet> {
-    let (src, dst) = pkt.sa_addrs()?;
     let cv = CurVnet::current()?;
     let st = V_STATE.get(&cv).get(e)?;
-    let h = input_lookup(
-        &Reader {
-            map: &st.tables.demux,
-            e,
-        },
-        reqid,
-        &src,
-        &dst,
-    )?;
-    st.tables.ifs.get(&h, e).map(|x| x.get(e))
+    let (d, ifp) = st.tables.demux.get_noted(&reqid, e)?;
+    if !pkt.sa_addrs_are(&d.sa_src, &d.sa_dst) {
+        return None;
+    }
+    ifp.as_ref().map(|x| x.get(e))
 }
 
 fn deliver(mut pkt: InPacket<'_>, ifp: &Ifnet) {

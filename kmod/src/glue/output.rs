@@ -17,7 +17,6 @@ use crate::kpi::epoch::InEpoch;
 use crate::kpi::ifnet::{Counter, DrvFlags, IfFlags, OurIfnet};
 use crate::kpi::mbuf::Mbuf;
 use crate::kpi::secpolicy::process_packet;
-use if_ipsec::policy::Dir;
 use if_ipsec::verdict::{output_admission, OutputCheck, OutputVerdict};
 use sys_bindings::errno::{EAFNOSUPPORT, ENETDOWN};
 use sys_bindings::mbuf::PACKET_TAG_IPSEC_OUT_DONE;
@@ -42,9 +41,7 @@ pub fn transmit(ifp: OurIfnet<'_, Softc>, m: Mbuf, e: &InEpoch) -> Result<(), c_
         OutputVerdict::Send { inner } => inner,
         OutputVerdict::Drop(err) => return drop_out(&ifp, sc, &check, err.get()),
     };
-    let sp = active
-        .and_then(|a| a.set.slot(Dir::Out, inner).and_then(|i| a.reg.get(i)))
-        .cloned();
+    let sp = active.and_then(|a| a.out_policy(inner)).cloned();
     let Some(sp) = sp else {
         return drop_out(&ifp, sc, &check, ENETDOWN);
     };

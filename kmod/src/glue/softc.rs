@@ -8,7 +8,8 @@ use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use crate::kpi::epoch_slot::Slot;
 use crate::kpi::secpolicy::Registered;
 use crate::kpi::vnet::VnetHandle;
-use if_ipsec::policy::{PolicySet, SPCOUNT};
+use if_ipsec::addr::Family;
+use if_ipsec::policy::{Dir, PolicySet, SPCOUNT};
 use if_ipsec::tables::IfHandle;
 
 /// The policies registered for the current tunnel, and what they are.
@@ -17,6 +18,32 @@ pub struct Active {
     pub set: PolicySet,
     /// The `secpolicy`s, registered in the ifnet-scope SPD.
     pub reg: Registered<SPCOUNT>,
+    /// Index in `reg` of the outbound policy for an IPv4 / IPv6 inner
+    /// packet (C ipsec_getpolicy), computed once per configuration so
+    /// output does not search the set per packet.
+    out: [Option<usize>; 2],
+}
+
+impl Active {
+    /// The registered set described by `set`.
+    pub fn new(set: PolicySet, reg: Registered<SPCOUNT>) -> Active {
+        let out = [
+            set.slot(Dir::Out, Family::Inet),
+            set.slot(Dir::Out, Family::Inet6),
+        ];
+        Active { set, reg, out }
+    }
+
+    /// The outbound policy for `inner` (`set.slot(Dir::Out, inner)` in
+    /// `reg`).
+    #[inline]
+    pub fn out_policy(&self, inner: Family) -> Option<&crate::kpi::secpolicy::SpRef> {
+        let i = match inner {
+            Family::Inet => self.out[0],
+            Family::Inet6 => self.out[1],
+        };
+        self.reg.get(i?)
+    }
 }
 
 /// Why output packets were dropped (C counts none of these separately;

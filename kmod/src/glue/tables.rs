@@ -2,6 +2,13 @@
 //! (demux, source-address count and members) plus handle -> interface.
 //! Published in the core's commit order (`TablesUpdate::commit_order`:
 //! demux, members, counts); see `epoch_map` for how.
+//!
+//! The demux map notes, next to each entry, the ifnet of the entry's
+//! handle (looked up in `ifs` when the bucket is staged), so input finds
+//! its interface with one lookup.  Sound because a handle's `ifs` entry
+//! outlives its demux entry: `ifs` is inserted at create/arrival (no
+//! tunnel yet, so no demux entry) and removed at destroy/departure in
+//! the same update that removes the demux entry, published after it.
 use alloc::vec::Vec;
 use core::ffi::c_int;
 
@@ -18,8 +25,9 @@ const ENOMEM: c_int = sys_bindings::errno::ENOMEM;
 
 /// The epoch-read maps of one VNET.
 pub struct VnetTables {
-    /// reqid -> interface + inbound SA addresses.
-    pub demux: EpochMap<u32, DemuxEntry>,
+    /// reqid -> interface + inbound SA addresses, noted with the
+    /// interface's ifnet.
+    pub demux: EpochMap<u32, DemuxEntry, Option<EpochIfp>>,
     /// local address -> number of interfaces using it.
     pub src_count: EpochMap<Addr, u32>,
     /// (local address, i) -> interface.
@@ -51,7 +59,7 @@ impl VnetTables {
 
 /// [`TablesRead`] over the published maps.
 pub struct LockedTables<'g, 'l> {
-    demux: Locked<'g, 'l, u32, DemuxEntry>,
+    demux: Locked<'g, 'l, u32, DemuxEntry, Option<EpochIfp>>,
     src_count: Locked<'g, 'l, Addr, u32>,
     src_member: Locked<'g, 'l, SrcSlot, IfHandle>,
 }
@@ -71,7 +79,7 @@ impl TablesRead for LockedTables<'_, '_> {
 /// Replaced pieces waiting for an epoch wait.
 #[derive(Default)]
 pub struct Garbage {
-    demux: Vec<GonePiece<u32, DemuxEntry>>,
+    demux: Vec<GonePiece<u32, DemuxEntry, Option<EpochIfp>>>,
     src_count: Vec<GonePiece<Addr, u32>>,
     src_member: Vec<GonePiece<SrcSlot, IfHandle>>,
     ifs: Vec<GonePiece<IfHandle, EpochIfp>>,
@@ -97,6 +105,20 @@ impl Garbage {
     }
 }
 
+/// The ifnet of `h` once `ifs` (this update's handle-map change) is
+/// applied to the published handle map.
+fn ifp_of(
+    h: IfHandle,
+    ifs: &[MapOp<IfHandle, EpochIfp>],
+    lk: &Locked<'_, '_, IfHandle, EpochIfp>,
+) -> Option<EpochIfp> {
+    match ifs.iter().rev().find(|op| *op.key() == h) {
+        Some(MapOp::Insert(_, x)) => Some(*x),
+        Some(MapOp::Remove(_)) => None,
+        None => lk.lookup(&h).copied(),
+    }
+}
+
 fn reserve<T>(v: &mut Vec<T>, n: usize) -> Result<(), c_int> {
     v.try_reserve(n).map_err(|_| ENOMEM)
 }
@@ -104,7 +126,7 @@ fn reserve<T>(v: &mut Vec<T>, n: usize) -> Result<(), c_int> {
 /// A staged table update: boxes built, room for the retired pieces made.
 #[derive(Default)]
 pub struct StagedTables {
-    demux: Option<Staged<u32, DemuxEntry>>,
+    demux: Option<Staged<u32, DemuxEntry, Option<EpochIfp>>>,
     src_member: Option<Staged<SrcSlot, IfHandle>>,
     src_count: Option<Staged<Addr, u32>>,
     ifs: Option<Staged<IfHandle, EpochIfp>>,
@@ -121,7 +143,9 @@ impl StagedTables {
     ) -> Result<StagedTables, c_int> {
         let mut s = StagedTables::default();
         if let Some(p) = u.demux {
-            let st = t.demux.stage(p, g)?;
+            let lk = t.ifs.locked(g);
+            let note = |_: &u32, d: &DemuxEntry| ifp_of(d.handle, ifs, &lk);
+            let st = t.demux.stage_noted(p, g, &note)?;
             reserve(&mut garbage.demux, st.pieces())?;
             s.demux = Some(st);
         }

@@ -53,7 +53,25 @@ fn addr_of(u: &sockaddr_union) -> Option<Addr> {
     }
 }
 
+/// Is `u` the address `a` (ports ignored, as [`addr_of`])?  The same
+/// answer as `addr_of(u) == Some(*a)`, without building an [`Addr`].
+#[inline]
+fn addr_is(u: &sockaddr_union, a: &Addr) -> bool {
+    // SAFETY: plain bytes; the family tells which view is valid.
+    unsafe {
+        match a {
+            Addr::V4(x) => u.sa.sa_family == Family::Inet.af() && u.sin.sin_addr.s_addr == *x,
+            Addr::V6 { addr, scope_id } => {
+                u.sa.sa_family == Family::Inet6.af()
+                    && u.sin6.sin6_addr.s6_addr == *addr
+                    && u.sin6.sin6_scope_id == *scope_id
+            }
+        }
+    }
+}
+
 impl InPacket<'_> {
+    #[inline]
     fn saidx(&self) -> Option<&sys_bindings::ipsec::secasindex> {
         // SAFETY: netipsec passes a referenced SA with its SA head for the
         // duration of the hook.
@@ -88,6 +106,15 @@ impl InPacket<'_> {
         Some((addr_of(&x.src)?, addr_of(&x.dst)?))
     }
 
+    /// Are the saidx outer addresses (`src`, `dst`), ports ignored?  The
+    /// same as `sa_addrs() == Some((*src, *dst))` (key_sockaddrcmp with
+    /// port 0), compared in place.
+    #[inline]
+    pub fn sa_addrs_are(&self, src: &Addr, dst: &Addr) -> bool {
+        self.saidx()
+            .is_some_and(|x| addr_is(&x.dst, dst) && addr_is(&x.src, src))
+    }
+
     /// The packet (read-only).
     pub fn mbuf(&self) -> &Mbuf {
         &self.m
@@ -95,6 +122,7 @@ impl InPacket<'_> {
 
     /// Deliver it as received on `ifp` (C ipsec_if_input): rcvif, clear
     /// the protocol flags, the interface FIB.
+    #[inline]
     pub fn claim(&mut self, ifp: &Ifnet) {
         self.m.set_rcvif(ifp);
         self.m.clear_proto_flags();
@@ -102,6 +130,7 @@ impl InPacket<'_> {
     }
 
     /// BPF tap on `ifp` with the DLT_NULL header.
+    #[inline]
     pub fn tap(&self, ifp: &Ifnet, af: u32) {
         bpf::tap_af(ifp, af, &self.m);
     }

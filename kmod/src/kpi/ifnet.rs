@@ -438,7 +438,9 @@ impl<S: Send + Sync + 'static> IfnetOwner<S> {
     pub unsafe fn from_raw(ifp: if_t) -> Option<Self> {
         // SAFETY: caller: ours, valid.
         let softc = unsafe { k::if_getsoftc(ifp) }.cast::<S>();
-        (!softc.is_null()).then_some(Self {
+        // `then`, not `then_some`: an eagerly built owner would be dropped
+        // (detaching and freeing the ifnet) when the softc is NULL.
+        (!softc.is_null()).then(|| Self {
             ifp,
             softc,
             attached: true,

@@ -40,8 +40,9 @@ pub fn name_exists(name: &CStr) -> bool {
 /// (and waits for the epoch) before destroying the interface, and
 /// if_free(9) itself defers the memory through the epoch
 /// (sys/net/if.c if_free -> NET_EPOCH_CALL).
+/// Non-null, so `Option<EpochIfp>` is one word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct EpochIfp(if_t);
+pub struct EpochIfp(core::ptr::NonNull<Ifnet>);
 
 // SAFETY: an ifnet pointer used only inside epoch sections.
 unsafe impl Send for EpochIfp {}
@@ -51,21 +52,22 @@ unsafe impl Sync for EpochIfp {}
 impl EpochIfp {
     /// The handle of one of our interfaces.
     pub fn of<S: Send + Sync + 'static>(o: &IfnetOwner<S>) -> EpochIfp {
-        EpochIfp(o.as_ptr())
+        EpochIfp(core::ptr::NonNull::from(&**o))
     }
 
     /// The interface, for the epoch section.
+    #[inline]
     pub fn get<'e>(&self, _: &'e super::epoch::InEpoch) -> &'e Ifnet {
         // SAFETY: see the type's docs: still attached or within the
         // epoch-deferred free.
-        unsafe { Ifnet::from_ptr(self.0) }
+        unsafe { self.0.as_ref() }
     }
 
     /// The interface, for the config-lock holder (destroy needs the lock).
     pub fn get_locked<'g>(&self, _: &'g super::sx::ConfigGuard<'_>) -> &'g Ifnet {
         // SAFETY: interfaces are destroyed under the lock after removal
         // from the tables, so a table entry names a live one.
-        unsafe { Ifnet::from_ptr(self.0) }
+        unsafe { self.0.as_ref() }
     }
 }
 
@@ -140,6 +142,6 @@ pub fn set_reassign<R: Reassign>(o: &IfnetOwner<R::Softc>) {
 impl EpochIfp {
     /// The handle of an interface being moved to another vnet.
     pub fn of_moving<S>(m: &Moving<'_, S>) -> EpochIfp {
-        EpochIfp(m.ifp.as_ptr())
+        EpochIfp(core::ptr::NonNull::from(m.ifp))
     }
 }

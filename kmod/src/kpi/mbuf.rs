@@ -46,7 +46,9 @@ impl Mbuf {
     pub(crate) unsafe fn from_raw_borrowed(m: *mut mbuf) -> Option<Mbuf> {
         let m = NonNull::new(m)?;
         // SAFETY: caller: valid mbuf.
-        (unsafe { m.as_ref() }.m_flags() & M_PKTHDR != 0).then_some(Mbuf { m })
+        // `then`, not `then_some`: an eagerly built Mbuf would be dropped,
+        // freeing a chain we do not own, when the flag is missing.
+        (unsafe { m.as_ref() }.m_flags() & M_PKTHDR != 0).then(|| Mbuf { m })
     }
 
     /// Give up ownership to a KPI that consumes the chain.
