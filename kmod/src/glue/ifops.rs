@@ -24,6 +24,7 @@ impl IfHandler for IfOps {
         ioctl::handle(ifp, cmd, data, s)
     }
 
+    #[inline(always)]
     fn transmit(ifp: OurIfnet<'_, Softc>, m: Mbuf, e: &InEpoch) -> Result<(), c_int> {
         output::transmit(ifp, m, e)
     }

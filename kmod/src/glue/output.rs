@@ -21,7 +21,9 @@ use if_ipsec::verdict::{output_admission, OutputCheck, OutputVerdict};
 use sys_bindings::errno::{EAFNOSUPPORT, ENETDOWN};
 use sys_bindings::mbuf::PACKET_TAG_IPSEC_OUT_DONE;
 
-/// if_transmit of our interfaces.
+/// if_transmit of our interfaces (inlined into the trampoline: one call
+/// level less per packet).
+#[inline(always)]
 pub fn transmit(ifp: OurIfnet<'_, Softc>, m: Mbuf, e: &InEpoch) -> Result<(), c_int> {
     let Some(sc) = ifp.softc(e) else {
         ifp.inc_counter(Counter::OQDrops, 1);
