@@ -66,8 +66,11 @@ pub struct Staged<K, V, X = ()> {
     new_len: usize,
 }
 
+/// A new bucket and its directory index.
+type NewBucket<K, V, X> = (usize, alloc::boxed::Box<Noted<K, V, X>>);
+
 enum StagedChange<K, V, X> {
-    Buckets(Vec<(usize, alloc::boxed::Box<Noted<K, V, X>>)>),
+    Buckets(Vec<NewBucket<K, V, X>>),
     Dir(alloc::boxed::Box<Dir<K, V, X>>),
 }
 
