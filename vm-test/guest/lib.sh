@@ -18,13 +18,14 @@ VT_FAILS=0
 vt_result()
 {
 	# vt_result STATUS CHECK DETAIL...
-	_st=$1; _ck=$2; shift 2
-	if [ -n "${_ck}" ]; then
-		echo "VMTEST ${VT_NAME}/${_ck} ${_st} $*"
+	# (own variable names: sh has no locals and callers use _ck)
+	_vr_st=$1; _vr_ck=$2; shift 2
+	if [ -n "${_vr_ck}" ]; then
+		echo "VMTEST ${VT_NAME}/${_vr_ck} ${_vr_st} $*"
 	else
-		echo "VMTEST ${VT_NAME} ${_st} $*"
+		echo "VMTEST ${VT_NAME} ${_vr_st} $*"
 	fi
-	[ "${_st}" = FAIL ] && VT_FAILS=$((VT_FAILS + 1))
+	[ "${_vr_st}" = FAIL ] && VT_FAILS=$((VT_FAILS + 1))
 	return 0
 }
 vt_pass() { vt_result PASS "$@"; }
@@ -34,11 +35,11 @@ vt_skip() { vt_result SKIP "$@"; }
 # vt_check CHECK DETAIL -- command...: PASS if the command exits 0.
 vt_check()
 {
-	_ck=$1; _dt=$2; shift 3
-	if _out=$("$@" 2>&1); then
-		vt_pass "${_ck}" "${_dt}"
+	_vc_ck=$1; _vc_dt=$2; shift 3
+	if _vc_out=$("$@" 2>&1); then
+		vt_pass "${_vc_ck}" "${_vc_dt}"
 	else
-		vt_fail "${_ck}" "${_dt}: rc=$? $(echo "${_out}" | tail -n 3 | tr '\n' '|')"
+		vt_fail "${_vc_ck}" "${_vc_dt}: rc=$? $(echo "${_vc_out}" | tail -n 3 | tr '\n' '|')"
 	fi
 }
 
@@ -252,14 +253,14 @@ vt_has()
 vt_tunnel_setup()
 {
 	if [ "$1" = 4 ]; then
-		VT_OUT_A=198.51.100.1; VT_OUT_B=198.51.100.2
+		VT_OUT_A=198.51.100.1; VT_OUT_B=198.51.100.2; _af=inet
 	else
-		VT_OUT_A=2001:db8:ffff::1; VT_OUT_B=2001:db8:ffff::2
+		VT_OUT_A=2001:db8:ffff::1; VT_OUT_B=2001:db8:ffff::2; _af=inet6
 	fi
 	VT_REQID=$2
-	jexec vtA ifconfig ipsec0 create tunnel ${VT_OUT_A} ${VT_OUT_B} \
+	jexec vtA ifconfig ipsec0 create ${_af} tunnel ${VT_OUT_A} ${VT_OUT_B} \
 	    reqid "${VT_REQID}" >/dev/null || return 1
-	jexec vtB ifconfig ipsec0 create tunnel ${VT_OUT_B} ${VT_OUT_A} \
+	jexec vtB ifconfig ipsec0 create ${_af} tunnel ${VT_OUT_B} ${VT_OUT_A} \
 	    reqid "${VT_REQID}" >/dev/null || return 1
 	jexec vtA ifconfig ipsec0 inet 10.0.0.1/30 10.0.0.2 || return 1
 	jexec vtB ifconfig ipsec0 inet 10.0.0.2/30 10.0.0.1 || return 1
@@ -304,14 +305,14 @@ vt_tunnel_ping()
 	_c1=${VT_TMP}/${_ck}.ipsec0.txt; _c2=${VT_TMP}/${_ck}.epair.txt
 	vt_capture vtA ipsec0 "${_c1}"
 	vt_capture vtA "${VT_EPAIR}a" "${_c2}"
-	_o0=$(jexec vtA netstat -I ipsec0 -n | awk 'NR==2 {print $(NF-3)}')
+	_o0=$(jexec vtA netstat -I ipsec0 -n | awk 'NR==2 {print $(NF-2)}')
 	if _out=$(jexec vtA ${_ping} ${_dst} 2>&1); then
 		vt_pass "${_ck}" "$(echo "${_out}" | grep 'packets transmitted')"
 	else
 		vt_fail "${_ck}" "ping ${_dst}: $(echo "${_out}" | tail -n 2 | tr '\n' '|')"
 	fi
 	vt_capture_stop
-	_o1=$(jexec vtA netstat -I ipsec0 -n | awk 'NR==2 {print $(NF-3)}')
+	_o1=$(jexec vtA netstat -I ipsec0 -n | awk 'NR==2 {print $(NF-2)}')
 	echo "--- ${VT_NAME} ${_ck} ipsec0 Opkts ${_o0} -> ${_o1}"
 	if [ -n "${_o1}" ] && [ "${_o1}" -gt "${_o0:-0}" ] 2>/dev/null; then
 		vt_pass "${_ck}-counters" "ipsec0 Opkts ${_o0} -> ${_o1}"
