@@ -18,11 +18,12 @@
 //! Counters C lacks: a packet for an interface that is down counts
 //! IQDROPS; in MONITOR mode the packet is counted (IPACKETS/IBYTES, as C)
 //! and tapped, then dropped and counted IQDROPS too.
-use super::state::V_STATE;
+use super::state::{VnetState, V_STATE};
 use crate::kpi::epoch::InEpoch;
-use crate::kpi::hhook::{InPacket, IpsecInput};
+use crate::kpi::epoch_slot::Slot;
+use crate::kpi::hhook::{InPacket, IpsecInputVnet};
 use crate::kpi::ifnet::{Counter, DrvFlags, IfFlags, Ifnet};
-use crate::kpi::vnet::CurVnet;
+use crate::kpi::vnet::VnetVar;
 use if_ipsec::verdict::{
     input_admission, input_precheck, InputIf, InputPre, InputVerdict, SaCheck,
 };
@@ -39,8 +40,14 @@ fn flags_of(i: &Ifnet) -> InputIf {
     }
 }
 
-impl IpsecInput for Input {
-    fn input(pkt: InPacket<'_>, e: &InEpoch) {
+impl IpsecInputVnet for Input {
+    type State = Slot<VnetState>;
+
+    fn var() -> &'static VnetVar<Slot<VnetState>> {
+        &V_STATE
+    }
+
+    fn input(slot: &Slot<VnetState>, pkt: InPacket<'_>, e: &InEpoch) {
         let (Some(state), Some((proto, mode, reqid))) = (pkt.sa_state(), pkt.sa_kind()) else {
             return;
         };
@@ -49,7 +56,7 @@ impl IpsecInput for Input {
             InputPre::NotOurs => return,
             InputPre::Lookup => {}
         }
-        let Some(ifp) = find(&pkt, reqid, e) else {
+        let Some(ifp) = slot.get(e).and_then(|st| find(st, &pkt, reqid, e)) else {
             return;
         };
         deliver(pkt, ifp);
@@ -61,9 +68,12 @@ impl IpsecInput for Input {
 /// and src equal to the tunnel's), on the demux map whose entries carry
 /// their ifnet (see `tables`), so one lookup.
 #[inline]
-fn find<'e>(pkt: &InPacket<'_>, reqid: u32, e: &'e InEpoch) -> Option<&'e Ifnet> {
-    let cv = CurVnet::current()?;
-    let st = V_STATE.get(&cv).get(e)?;
+fn find<'e>(
+    st: &'e VnetState,
+    pkt: &InPacket<'_>,
+    reqid: u32,
+    e: &'e InEpoch,
+) -> Option<&'e Ifnet> {
     let (d, ifp) = st.tables.demux.get_noted(&reqid, e)?;
     if !pkt.sa_addrs_are(&d.sa_src, &d.sa_dst) {
         return None;

@@ -93,8 +93,8 @@ pub fn init_current() -> Result<(), c_int> {
         drop(g);
     }
     let hooks = (
-        InputHook::add::<Input>(Family::Inet, &cv, &mut s)?,
-        InputHook::add::<Input>(Family::Inet6, &cv, &mut s)?,
+        InputHook::add_vnet::<Input>(Family::Inet, &cv, &mut s)?,
+        InputHook::add_vnet::<Input>(Family::Inet6, &cv, &mut s)?,
     );
     let cloner = ClonerReg::<IpsecCloner>::attach(CLONER_NAME, &mut s)?;
     let g = CONFIG.lock(&mut s);

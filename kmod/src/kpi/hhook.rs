@@ -13,7 +13,7 @@ use super::bpf;
 use super::epoch::{assume_in_epoch, InEpoch, Sleepable};
 use super::ifnet::Ifnet;
 use super::mbuf::Mbuf;
-use super::vnet::CurVnet;
+use super::vnet::{CurVnet, VnetPod, VnetVar};
 use core::ffi::{c_int, c_void};
 use core::mem::ManuallyDrop;
 use if_ipsec::addr::{Addr, Family};
@@ -29,6 +29,19 @@ pub trait IpsecInput: 'static {
     /// Called for every packet decrypted in this vnet for the hook's
     /// family, inside the net epoch.
     fn input(pkt: InPacket<'_>, e: &InEpoch);
+}
+
+/// As [`IpsecInput`], handed the hook's vnet's copy of a VNET variable:
+/// [`InputHook::add_vnet`] registers its address as the hook's udata, so
+/// the packet path needs no curvnet lookup.
+pub trait IpsecInputVnet: 'static {
+    /// The variable's type.
+    type State: VnetPod + Sync + 'static;
+    /// The variable.
+    fn var() -> &'static VnetVar<Self::State>;
+    /// Called for every packet decrypted in this vnet for the hook's
+    /// family, inside the net epoch; `st` is this vnet's copy of `var()`.
+    fn input(st: &Self::State, pkt: InPacket<'_>, e: &InEpoch);
 }
 
 /// One decrypted packet and its SA, as the hook sees it.  The packet
@@ -144,6 +157,30 @@ impl InPacket<'_> {
     }
 }
 
+/// The decrypted packet of an IPSEC_IN hook call (None when it is not
+/// an IPSEC_ENC_AFTER call with a packet).
+///
+/// # Safety
+/// `ctx_data` must be what hhook passes an IPSEC hook: NULL or a struct
+/// ipsec_ctx_data valid for `'a`.
+#[inline(always)]
+unsafe fn in_packet<'a>(ctx_data: *mut c_void) -> Option<InPacket<'a>> {
+    // SAFETY: caller: IPSEC hooks get a struct ipsec_ctx_data (hhook.h /
+    // ipsec.h).
+    let ctx = unsafe { ctx_data.cast::<ipsec_ctx_data>().as_mut() }?;
+    if ctx.enc != IPSEC_ENC_AFTER || ctx.mp.is_null() {
+        return None;
+    }
+    // SAFETY: *mp is netipsec's live packet (or NULL).
+    let raw: *mut mbuf = unsafe { *ctx.mp };
+    // SAFETY: borrowed, never dropped unless consumed.
+    let m = unsafe { Mbuf::from_raw_borrowed(raw) }?;
+    Some(InPacket {
+        ctx,
+        m: ManuallyDrop::new(m),
+    })
+}
+
 unsafe extern "C" fn hook_tramp<H: IpsecInput>(
     _ty: i32,
     _id: i32,
@@ -152,28 +189,36 @@ unsafe extern "C" fn hook_tramp<H: IpsecInput>(
     _hdata: *mut c_void,
     _hosd: *mut osd,
 ) -> c_int {
-    // SAFETY: IPSEC hooks get a struct ipsec_ctx_data (hhook.h / ipsec.h).
-    let Some(ctx) = (unsafe { ctx_data.cast::<ipsec_ctx_data>().as_mut() }) else {
-        return 0;
-    };
-    if ctx.enc != IPSEC_ENC_AFTER || ctx.mp.is_null() {
-        return 0;
+    // SAFETY: hhook passes IPSEC hooks their ipsec_ctx_data.
+    if let Some(pkt) = unsafe { in_packet(ctx_data) } {
+        // SAFETY: ipsec_run_hhooks runs inside NET_EPOCH_ENTER.
+        let e = unsafe { assume_in_epoch() };
+        H::input(pkt, &e);
     }
-    // SAFETY: *mp is netipsec's live packet (or NULL).
-    let raw: *mut mbuf = unsafe { *ctx.mp };
-    // SAFETY: borrowed, never dropped unless consumed.
-    let Some(m) = (unsafe { Mbuf::from_raw_borrowed(raw) }) else {
+    0
+}
+
+unsafe extern "C" fn vnet_hook_tramp<H: IpsecInputVnet>(
+    _ty: i32,
+    _id: i32,
+    udata: *mut c_void,
+    ctx_data: *mut c_void,
+    _hdata: *mut c_void,
+    _hosd: *mut osd,
+) -> c_int {
+    // SAFETY: udata is the registering vnet's copy of H::var()
+    // (add_vnet).  The hook hangs on that vnet's own head and runs only
+    // for its packets, so while the vnet, and thus its copy, lives;
+    // NULL is refused.
+    let Some(st) = (unsafe { udata.cast_const().cast::<H::State>().as_ref() }) else {
         return 0;
     };
-    // SAFETY: ipsec_run_hhooks runs inside NET_EPOCH_ENTER.
-    let e = unsafe { assume_in_epoch() };
-    H::input(
-        InPacket {
-            ctx,
-            m: ManuallyDrop::new(m),
-        },
-        &e,
-    );
+    // SAFETY: hhook passes IPSEC hooks their ipsec_ctx_data.
+    if let Some(pkt) = unsafe { in_packet(ctx_data) } {
+        // SAFETY: ipsec_run_hhooks runs inside NET_EPOCH_ENTER.
+        let e = unsafe { assume_in_epoch() };
+        H::input(st, pkt, &e);
+    }
     0
 }
 
@@ -195,6 +240,35 @@ impl InputHook {
     pub fn add<H: IpsecInput>(
         family: Family,
         cv: &CurVnet,
+        s: &mut Sleepable,
+    ) -> Result<Self, c_int> {
+        Self::add_raw(family, cv, hook_tramp::<H>, core::ptr::null_mut(), s)
+    }
+
+    /// As [`InputHook::add`] for an [`IpsecInputVnet`]: the udata is this
+    /// vnet's copy of `H::var()` (valid as long as the vnet, which
+    /// outlives every call of a hook on its head).
+    pub fn add_vnet<H: IpsecInputVnet>(
+        family: Family,
+        cv: &CurVnet,
+        s: &mut Sleepable,
+    ) -> Result<Self, c_int> {
+        let st: *const H::State = H::var().get(cv);
+        Self::add_raw(family, cv, vnet_hook_tramp::<H>, st.cast_mut().cast(), s)
+    }
+
+    fn add_raw(
+        family: Family,
+        cv: &CurVnet,
+        func: unsafe extern "C" fn(
+            i32,
+            i32,
+            *mut c_void,
+            *mut c_void,
+            *mut c_void,
+            *mut osd,
+        ) -> c_int,
+        udata: *mut c_void,
         _: &mut Sleepable,
     ) -> Result<Self, c_int> {
         let idx = match family {
@@ -206,9 +280,9 @@ impl InputHook {
             unsafe { super::vnet::kernel_var(&raw const vnet_entry_ipsec_hhh_in, cv) };
         let head = heads.get(idx).copied().unwrap_or(core::ptr::null_mut());
         let hki = hookinfo {
-            hook_func: Some(hook_tramp::<H>),
+            hook_func: Some(func),
             hook_helper: core::ptr::null_mut(),
-            hook_udata: core::ptr::null_mut(),
+            hook_udata: udata,
             hook_id: i32::from(family.af()),
             hook_type: HHOOK_TYPE_IPSEC_IN,
         };
