@@ -30,7 +30,7 @@ pub struct Noted<K, V, X> {
 
 impl<K: TableKey, V: Clone, X> Noted<K, V, X> {
     /// Value and note of `key`.
-    #[inline]
+    #[inline(always)]
     fn get(&self, key: &K) -> Option<(&V, &X)> {
         self.core
             .iter()
@@ -144,14 +144,14 @@ impl<
     }
 
     /// Reader: value of `key` (one directory load, one bucket load).
-    #[inline]
+    #[inline(always)]
     pub fn get<'e>(&self, key: &K, e: &'e InEpoch) -> Option<&'e V> {
         self.get_noted(key, e).map(|(v, _)| v)
     }
 
     /// Reader: value and note of `key` (one directory load, one bucket
     /// load).
-    #[inline]
+    #[inline(always)]
     pub fn get_noted<'e>(&self, key: &K, e: &'e InEpoch) -> Option<(&'e V, &'e X)> {
         let d = self.dir.get(e)?;
         let i = index_of(hash(key, d.seed), d.buckets.len());

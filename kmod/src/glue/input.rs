@@ -21,7 +21,7 @@
 use super::state::{VnetState, V_STATE};
 use crate::kpi::epoch::InEpoch;
 use crate::kpi::epoch_slot::Slot;
-use crate::kpi::hhook::{InPacket, IpsecInputVnet};
+use crate::kpi::hhook::{InPacket, IpsecInputVnet, SaView};
 use crate::kpi::ifnet::{Counter, DrvFlags, IfFlags, Ifnet};
 use crate::kpi::vnet::VnetVar;
 use if_ipsec::verdict::{
@@ -31,6 +31,7 @@ use if_ipsec::verdict::{
 /// The hook.
 pub struct Input;
 
+#[inline(always)]
 fn flags_of(i: &Ifnet) -> InputIf {
     let (f, d) = (i.flags(), i.drv_flags());
     InputIf {
@@ -47,16 +48,18 @@ impl IpsecInputVnet for Input {
         &V_STATE
     }
 
+    #[inline(always)]
     fn input(slot: &Slot<VnetState>, pkt: InPacket<'_>, e: &InEpoch) {
-        let (Some(state), Some((proto, mode, reqid))) = (pkt.sa_state(), pkt.sa_kind()) else {
+        let Some(sa) = pkt.sa() else {
             return;
         };
+        let (state, (proto, mode, reqid)) = (sa.state, sa.kind());
         match input_precheck(&SaCheck { state, mode, proto }) {
             InputPre::DropDeadSa => return pkt.consume(),
             InputPre::NotOurs => return,
             InputPre::Lookup => {}
         }
-        let Some(ifp) = slot.get(e).and_then(|st| find(st, &pkt, reqid, e)) else {
+        let Some(ifp) = slot.get(e).and_then(|st| find(st, &sa, reqid, e)) else {
             return;
         };
         deliver(pkt, ifp);
@@ -67,20 +70,16 @@ impl IpsecInputVnet for Input {
 /// test of `if_ipsec::tables::input_lookup` (reqid's entry, then SA dst
 /// and src equal to the tunnel's), on the demux map whose entries carry
 /// their ifnet (see `tables`), so one lookup.
-#[inline]
-fn find<'e>(
-    st: &'e VnetState,
-    pkt: &InPacket<'_>,
-    reqid: u32,
-    e: &'e InEpoch,
-) -> Option<&'e Ifnet> {
+#[inline(always)]
+fn find<'e>(st: &'e VnetState, sa: &SaView<'_>, reqid: u32, e: &'e InEpoch) -> Option<&'e Ifnet> {
     let (d, ifp) = st.tables.demux.get_noted(&reqid, e)?;
-    if !pkt.sa_addrs_are(&d.sa_src, &d.sa_dst) {
+    if !sa.addrs_are(&d.sa_src, &d.sa_dst) {
         return None;
     }
     ifp.as_ref().map(|x| x.get(e))
 }
 
+#[inline(always)]
 fn deliver(mut pkt: InPacket<'_>, ifp: &Ifnet) {
     match input_admission(Some(flags_of(ifp))) {
         InputVerdict::NotFound => {}

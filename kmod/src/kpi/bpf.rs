@@ -30,7 +30,7 @@ pub(crate) unsafe fn detach_raw(ifp: if_t) {
 
 /// BPF_MTAP2(ifp, &af, 4, m): show the packet to listeners with the
 /// DLT_NULL header (the address family in host byte order).
-#[inline]
+#[inline(always)]
 pub fn tap_af(ifp: &Ifnet, af: u32, m: &Mbuf) {
     // SAFETY: valid ifnet; bpf_peers_present_if only reads it.
     if !unsafe { bpf_peers_present_if(ifp.as_ptr()) } {

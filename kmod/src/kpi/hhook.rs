@@ -68,7 +68,7 @@ fn addr_of(u: &sockaddr_union) -> Option<Addr> {
 
 /// Is `u` the address `a` (ports ignored, as [`addr_of`])?  The same
 /// answer as `addr_of(u) == Some(*a)`, without building an [`Addr`].
-#[inline]
+#[inline(always)]
 fn addr_is(u: &sockaddr_union, a: &Addr) -> bool {
     // SAFETY: plain bytes; the family tells which view is valid.
     unsafe {
@@ -83,8 +83,44 @@ fn addr_is(u: &sockaddr_union, a: &Addr) -> bool {
     }
 }
 
+/// The packet's SA (`sav->state` and `sav->sah->saidx`), read once.
+pub struct SaView<'a> {
+    /// `sav->state` (SADB_SASTATE_*).
+    pub state: u8,
+    x: &'a sys_bindings::ipsec::secasindex,
+}
+
+impl SaView<'_> {
+    /// saidx (proto, mode, reqid).
+    #[inline(always)]
+    pub fn kind(&self) -> (u8, u8, u32) {
+        (self.x.proto, self.x.mode, self.x.reqid)
+    }
+
+    /// Are the saidx outer addresses (`src`, `dst`), ports ignored?  As
+    /// [`InPacket::sa_addrs_are`].
+    #[inline(always)]
+    pub fn addrs_are(&self, src: &Addr, dst: &Addr) -> bool {
+        addr_is(&self.x.dst, dst) && addr_is(&self.x.src, src)
+    }
+}
+
 impl InPacket<'_> {
-    #[inline]
+    /// The SA, when it has its SA head (always, from netipsec).
+    #[inline(always)]
+    pub fn sa(&self) -> Option<SaView<'_>> {
+        // SAFETY: netipsec passes a referenced SA with its SA head for the
+        // duration of the hook.
+        let sav = unsafe { self.ctx.sav.as_ref() }?;
+        // SAFETY: as above.
+        let sah = unsafe { sav.sah.as_ref() }?;
+        Some(SaView {
+            state: sav.state,
+            x: &sah.saidx,
+        })
+    }
+
+    #[inline(always)]
     fn saidx(&self) -> Option<&sys_bindings::ipsec::secasindex> {
         // SAFETY: netipsec passes a referenced SA with its SA head for the
         // duration of the hook.
@@ -122,7 +158,7 @@ impl InPacket<'_> {
     /// Are the saidx outer addresses (`src`, `dst`), ports ignored?  The
     /// same as `sa_addrs() == Some((*src, *dst))` (key_sockaddrcmp with
     /// port 0), compared in place.
-    #[inline]
+    #[inline(always)]
     pub fn sa_addrs_are(&self, src: &Addr, dst: &Addr) -> bool {
         self.saidx()
             .is_some_and(|x| addr_is(&x.dst, dst) && addr_is(&x.src, src))
@@ -135,7 +171,7 @@ impl InPacket<'_> {
 
     /// Deliver it as received on `ifp` (C ipsec_if_input): rcvif, clear
     /// the protocol flags, the interface FIB.
-    #[inline]
+    #[inline(always)]
     pub fn claim(&mut self, ifp: &Ifnet) {
         self.m.set_rcvif(ifp);
         self.m.clear_proto_flags();
@@ -143,7 +179,7 @@ impl InPacket<'_> {
     }
 
     /// BPF tap on `ifp` with the DLT_NULL header.
-    #[inline]
+    #[inline(always)]
     pub fn tap(&self, ifp: &Ifnet, af: u32) {
         bpf::tap_af(ifp, af, &self.m);
     }
