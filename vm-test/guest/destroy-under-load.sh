@@ -12,10 +12,10 @@ inuse()
 	vmstat -m | awk '$1 == "if_ipsec" {print $2; f=1} END {if (!f) print 0}'
 }
 
+m0=$(inuse)
 if ! vt_two_jails; then
 	vt_fail jails "could not build the jails"; vt_done; exit 0
 fi
-m0=$(inuse)
 vt_tunnel_setup 4 100 || vt_fail setup "setup failed"
 round=0
 while [ $round -lt 3 ]; do
@@ -41,12 +41,15 @@ while [ $round -lt 3 ]; do
 	[ $round -lt 3 ] && vt_tunnel_setup 4 100 >/dev/null 2>&1
 done
 uname -v >/dev/null && vt_pass alive "kernel alive after 3 rounds"
-sleep 2
-m1=$(inuse)
-echo "--- ${VT_NAME} vmstat -m if_ipsec InUse: before $m0 after $m1"
-[ "$m1" = "$m0" ] && vt_pass leak "if_ipsec InUse back to $m0" ||
-    vt_fail leak "if_ipsec InUse $m0 -> $m1"
+# Both jails (and their VNETs) go too, then give deferred frees (epoch
+# callbacks, VNET teardown) time to run.
 vt_cleanup
+sleep 3
+m1=$(inuse)
+echo "--- ${VT_NAME} vmstat -m if_ipsec InUse: before jails $m0, after teardown $m1"
+vt_log vmstat-m sh -c "vmstat -m | head -n 1; vmstat -m | grep -w if_ipsec"
+[ "$m1" = "$m0" ] && vt_pass leak "if_ipsec InUse back to $m0" ||
+    vt_fail leak "if_ipsec InUse $m0 before the jails, $m1 after their teardown"
 vt_unload_ours && vt_pass unload "module unloads afterwards" ||
     vt_fail unload "kldunload failed"
 vt_done

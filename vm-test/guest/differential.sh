@@ -16,22 +16,29 @@ vt_require_ours
 vt_two_jails || { vt_fail jails "could not build the jails"; vt_done; exit 0; }
 vt_diff_run > "${VT_TMP}/diff-ours.txt" 2>&1
 vt_cleanup
-if diff -u "$ref" "${VT_TMP}/diff-ours.txt" > "${VT_TMP}/diff.txt"; then
+# Full context, so that every changed line follows its "## N:" header.
+if diff -U 10000 "$ref" "${VT_TMP}/diff-ours.txt" > "${VT_TMP}/diff.txt"; then
 	vt_pass same "$(grep -c '^## [0-9]' "$ref") commands, identical output"
 else
-	cat "${VT_TMP}/diff.txt"
 	# Commands whose transcript differs, by number.
-	bad=$(awk '/^## [0-9]+:/ {n=$2} /^[-+][^-+]/ {print n}' "${VT_TMP}/diff.txt" |
-	    tr -d ':' | sort -un)
+	bad=$(awk '/^[ +-]## [0-9]+:/ {n=$2; sub(":", "", n); next}
+	    /^(---|\+\+\+) / {next} /^[-+]/ {print n}' "${VT_TMP}/diff.txt" |
+	    sort -un | tr '\n' ' ')
+	# Show only the changed lines with their command headers.
+	awk '/^[ +-]## [0-9]+:/ {h=$0; next} /^(---|\+\+\+) / {next}
+	    /^[-+]/ {if (h != "") print h; h=""; print}' "${VT_TMP}/diff.txt"
 	unexpected=""
 	for n in $bad; do
 		grep -qx "$n" "${VMTEST_ROOT}/guest/diff-allowed.txt" 2>/dev/null ||
 		    unexpected="$unexpected $n"
 	done
 	if [ -z "$unexpected" ]; then
-		vt_pass same "differences only where allowed:$bad"
+		vt_pass same "differences only where allowed: $bad"
 	else
 		vt_fail same "commands differ:$unexpected (see console)"
+		for n in $unexpected; do
+			vt_fail "cmd$n" "$(grep "^## $n:" "$ref" | cut -c 4-)"
+		done
 	fi
 fi
 vt_unload_ours

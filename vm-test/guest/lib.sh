@@ -353,7 +353,9 @@ vt_diff_run()
 		    -e 's/(spid|seq|pid|refcnt|lifetime|validtime|created|lastused)[=:][^ ]*//g' \
 		    -e 's/^[[:space:]]*(created|lastused|diff|hard|soft|current|allocated|sadb_seq).*//' \
 		    -e 's/index [0-9]+/index N/' -e 's/%ipsec[0-9]+/%ipsecN/g' \
-		    -e 's/fe80::[0-9a-f:]+/fe80::X/g'
+		    -e 's/fe80::[0-9a-f:]+/fe80::X/g' \
+		    -e 's/reqid: (1638[4-9]|1639[0-9]|16[4-9][0-9][0-9]|1[7-9][0-9]{3}|[2-9][0-9]{4}|[0-9]{6,})$/reqid: AUTO/' \
+		    -e 's/unique#[0-9]+/unique#AUTO/g'
 		echo "## rc=${_rc}"
 	done < "${VMTEST_ROOT}/guest/diff-commands.txt"
 }
