@@ -2,10 +2,10 @@
 //! `glue_ir <output|input> <n> <iters>` loads the module, creates `n`
 //! interfaces with tunnels, then runs `iters` packets through
 //! `measure_output` (if_transmit) or `measure_input` (the IPSEC_IN hook).
-//! Run under
-//! `valgrind --tool=callgrind --toggle-collect='*measure_*' <KPIS>` where
-//! `<KPIS>` adds one `--toggle-collect=NAME` per model KPI so the glue's
-//! own instructions are counted (see BENCHMARKS.md "Glue").
+//! Run under `valgrind --tool=callgrind --collect-atstart=no
+//! --toggle-collect='*transmit_tramp*'` (output) or `'*hook_tramp*'`
+//! (input) and sum the self cost of our crates' symbols (exact commands
+//! in BENCHMARKS.md "Glue").
 //! `glue_ir create <n>` prints the wall time of creating and configuring
 //! `n` interfaces.  Without arguments (as `cargo bench` runs it): a smoke
 //! run.
