@@ -1,17 +1,25 @@
-//! Epoch-published slots for nested, per-piece publication (the glue's
-//! tables: a directory slot whose buckets are slots too).
+//! Epoch-published slots: how the module's tables reach the packet path
+//! (RCU), also nested (the glue's tables: a directory slot whose buckets
+//! are slots too).
 //!
-//! Like [`super::rcu::EpochPtr`], a reader loads the pointer inside a net
-//! epoch section and the value stays valid for that section; a writer
-//! holding the configuration lock swaps whole values in with one release
-//! store, so readers see the old or the new value, never a torn one.  The
-//! difference: publishing needs only a shared `&ConfigGuard` (so a writer
-//! can publish a bucket inside a directory it borrowed under the same
-//! guard), and the price is paid when freeing: a [`Gone`] value is freed
-//! with `&mut ConfigGuard`, which the borrow checker grants only once no
+//! A reader loads the pointer inside a net epoch section and may use the
+//! value until the section ends ([`Slot::get`] ties the reference to the
+//! [`InEpoch`] borrow).  A writer holding the configuration lock swaps a
+//! complete new value in with one atomic store, so a reader sees the old
+//! or the new value, never a torn one, and frees the old value only after
+//! `epoch_wait_preempt` (every section that could have loaded it has
+//! ended): the scheme of FreeBSD's C if_ipsec (CK_LIST + NET_EPOCH_WAIT in
+//! sys/net/if_ipsec.c ipsec_clone_destroy, b66633d79ade).
+//!
+//! Publishing needs only a shared `&ConfigGuard` (so a writer can publish
+//! a bucket inside a directory it borrowed under the same guard); the
+//! price is paid when freeing: a [`Gone`] value is freed with
+//! `&mut ConfigGuard`, which the borrow checker grants only once no
 //! reference obtained through [`Slot::get_locked`] is alive, and only with
 //! a [`Waited`] proof of an epoch wait that started after it was
-//! unpublished (so no reader section can still hold it).
+//! unpublished (an earlier wait is refused: it would not protect it).  One
+//! wait may serve a whole batch of [`Gone`] values.  A [`Gone`] dropped
+//! without [`Gone::free`] leaks (never a use after free).
 use super::epoch::{epoch_wait, InEpoch, Sleepable};
 use super::sx::ConfigGuard;
 use super::vnet::VnetPod;

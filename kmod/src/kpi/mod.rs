@@ -17,7 +17,6 @@ pub mod mbuf;
 pub mod module_meta;
 pub mod panic;
 pub mod printf;
-pub mod rcu;
 pub mod secpolicy;
 pub mod sx;
 pub mod sysinit;

@@ -9,7 +9,6 @@
 //! CURVNET_SET saves and sets it, CURVNET_RESTORE puts it back.
 //! The host KPI model emulates the same with the test binary's `set_vnet`
 //! section, so this file has no host/kernel difference.
-use super::rcu::EpochPtr;
 use super::thread::{set_td_field, td_field};
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
@@ -34,9 +33,6 @@ unsafe impl VnetPod for AtomicU32 {}
 unsafe impl VnetPod for AtomicBool {}
 // SAFETY: a copy of a null pointer owns nothing.
 unsafe impl<T> VnetPod for AtomicPtr<T> {}
-// SAFETY: the initial EpochPtr is null (owns nothing); per-vnet copies
-// are emptied by the module before the vnet goes away.
-unsafe impl<T: Send + Sync> VnetPod for EpochPtr<T> {}
 
 /// A vnet (struct vnet *) that is alive while the handle is used: taken
 /// from curvnet or from an ifnet of ours (vnets outlive their ifnets).

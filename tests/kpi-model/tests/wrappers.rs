@@ -3,7 +3,7 @@ use if_ipsec::addr::{Addr, Family};
 use if_ipsec::policy::{Dir, PolicyTemplate};
 use if_ipsec_kmod::kpi::epoch::{epoch_wait, net_epoch, Sleepable};
 use if_ipsec_kmod::kpi::mbuf::Mbuf;
-use if_ipsec_kmod::kpi::rcu::{EpochPtr, EpochWaited};
+use if_ipsec_kmod::kpi::epoch_slot::{Slot, Waited};
 use if_ipsec_kmod::kpi::secpolicy::{process_packet, Registered, SpRef};
 use if_ipsec_kmod::kpi::sx::{ConfigLock, SxLock};
 use kpi_model::Model;
@@ -251,16 +251,16 @@ static RCU_LOCK: ConfigLock = ConfigLock::new(c"rcu test");
 /// The old value is freed only after every reader section that could see
 /// it has ended (epoch_wait_preempt).
 #[test]
-fn epoch_ptr_frees_old_only_after_wait() {
+fn epoch_slot_frees_old_only_after_wait() {
     let m = Model::start();
     RCU_LOCK.init();
     let freed = Arc::new(AtomicUsize::new(0));
-    let p: Arc<EpochPtr<Counted>> = Arc::new(EpochPtr::default());
+    let p: Arc<Slot<Counted>> = Arc::new(Slot::default());
     let mut s = Sleepable::here().unwrap_or_else(|| unreachable!());
     {
-        let mut g = RCU_LOCK.lock(&mut s);
+        let g = RCU_LOCK.lock(&mut s);
         assert!(p
-            .publish(Some(Box::new(Counted(freed.clone()))), &mut g)
+            .publish(Some(Box::new(Counted(freed.clone()))), &g)
             .is_empty());
     }
     let (entered_tx, entered_rx) = std::sync::mpsc::channel();
@@ -285,9 +285,9 @@ fn epoch_ptr_frees_old_only_after_wait() {
         std::thread::spawn(move || {
             let mut s = Sleepable::here().unwrap_or_else(|| unreachable!());
             let mut g = RCU_LOCK.lock(&mut s);
-            let old = p.publish(None, &mut g);
-            drop(g);
-            old.free(&mut s);
+            let old = p.publish(None, &g);
+            let w = Waited::wait(&mut s);
+            assert!(old.free(&w, &mut g).is_ok());
         })
     };
     std::thread::sleep(std::time::Duration::from_millis(50));
@@ -307,25 +307,23 @@ fn epoch_ptr_frees_old_only_after_wait() {
 
 /// A batch wait protects only values retired before it started.
 #[test]
-fn epoch_waited_is_ordered() {
+fn epoch_slot_waited_is_ordered() {
     let m = Model::start();
     RCU_LOCK.init();
     let freed = Arc::new(AtomicUsize::new(0));
-    let p: EpochPtr<Counted> = EpochPtr::default();
+    let p: Slot<Counted> = Slot::default();
     let mut s = Sleepable::here().unwrap_or_else(|| unreachable!());
     let mut g = RCU_LOCK.lock(&mut s);
-    let _ = p.publish(Some(Box::new(Counted(freed.clone()))), &mut g);
-    drop(g);
-    let early = EpochWaited::wait(&mut s);
-    let mut g = RCU_LOCK.lock(&mut s);
-    let old = p.publish(None, &mut g);
-    drop(g);
+    let _ = p.publish(Some(Box::new(Counted(freed.clone()))), &g);
+    let early = Waited::wait(&mut s);
+    let old = p.publish(None, &g);
     let old = old
-        .free_waited(&early)
+        .free(&early, &mut g)
         .err()
         .unwrap_or_else(|| unreachable!());
-    let late = EpochWaited::wait(&mut s);
-    assert!(old.free_waited(&late).is_ok());
+    let late = Waited::wait(&mut s);
+    assert!(old.free(&late, &mut g).is_ok());
+    drop(g);
     assert_eq!(freed.load(Ordering::SeqCst), 1);
     RCU_LOCK.destroy();
     m.assert_clean();
