@@ -2,8 +2,8 @@
 use if_ipsec::addr::{Addr, Family};
 use if_ipsec::policy::{Dir, PolicyTemplate};
 use if_ipsec_kmod::kpi::epoch::{epoch_wait, net_epoch, Sleepable};
-use if_ipsec_kmod::kpi::mbuf::Mbuf;
 use if_ipsec_kmod::kpi::epoch_slot::{Slot, Waited};
+use if_ipsec_kmod::kpi::mbuf::Mbuf;
 use if_ipsec_kmod::kpi::secpolicy::{process_packet, Registered, SpRef};
 use if_ipsec_kmod::kpi::sx::{ConfigLock, SxLock};
 use kpi_model::Model;
