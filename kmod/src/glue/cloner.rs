@@ -34,7 +34,7 @@ use crate::kpi::tryalloc::try_box;
 use crate::kpi::vnet::{with_vnet, CurVnet};
 use if_ipsec::ioctl::MTU_DEFAULT;
 use if_ipsec::names::{format_name, parse_name, UnitRequest};
-use if_ipsec::tables::{IfHandle, MapOp, TablesUpdate};
+use if_ipsec::tables::{IfHandle, MapOp};
 use sys_bindings::errno::{EINVAL, ENXIO};
 use sys_bindings::ifnet::IFT_TUNNEL;
 
@@ -132,14 +132,8 @@ fn create_locked(
     set_reassign::<Move>(&owner);
     owner.set_flag_bits(IfFlags::POINTOPOINT | IfFlags::MULTICAST, IfFlags::empty());
     owner.set_mtu(MTU_DEFAULT);
-    let ins = [MapOp::Insert(h, EpochIfp::of(&owner))];
-    let staged = StagedTables::stage(
-        &st.tables,
-        TablesUpdate::default(),
-        &ins,
-        g,
-        &mut after.garbage,
-    )?;
+    let ifp = EpochIfp::of(&owner);
+    let staged = StagedTables::stage_ifp(&st.tables, h, ifp, g, &mut after.garbage)?;
     owner.attach(s);
     attach_dlt_null(&owner, s);
     let added = add_group(&owner, IF_NAME, s).and_then(|()| {

@@ -21,7 +21,7 @@ use crate::kpi::ifnet_ext::{EpochIfp, Moving, Reassign};
 use crate::kpi::sx::ConfigGuard;
 use crate::kpi::vnet::{with_vnet, CurVnet, VnetHandle};
 use if_ipsec::iface::IfState;
-use if_ipsec::tables::{MapOp, TablesUpdate};
+use if_ipsec::tables::MapOp;
 use sys_bindings::errno::ENXIO;
 
 /// The if_reassign handler.
@@ -86,14 +86,8 @@ fn arrive(
 ) -> Result<(), c_int> {
     let sc = ifp.softc_locked(g).ok_or(ENXIO)?;
     let st = locked(cv, g).ok_or(ENXIO)?;
-    let ins = [MapOp::Insert(sc.handle, EpochIfp::of_moving(ifp))];
-    let staged = StagedTables::stage(
-        &st.tables,
-        TablesUpdate::default(),
-        &ins,
-        g,
-        &mut after.garbage,
-    )?;
+    let new = EpochIfp::of_moving(ifp);
+    let staged = StagedTables::stage_ifp(&st.tables, sc.handle, new, g, &mut after.garbage)?;
     st.core.lock().adopt(sc.handle, rec).map_err(|e| e.get())?;
     staged.publish(&st.tables, g, &mut after.garbage, true);
     Ok(())

@@ -28,18 +28,10 @@ pub struct VnetState {
     pub hooks: Mutex<Option<(InputHook, InputHook)>>,
 }
 
-/// Home of the VNET variable: `#[link_section = "set_vnet"]` (inside the
-/// kpi's vnet_define!) counts as unsafe code for the lint; the placement
-/// is what VNET_DEFINE does and is checked by the kpi's VnetPod bound.
-#[allow(unsafe_code)]
-mod vars {
-    use super::{Slot, VnetState};
-    crate::vnet_define! {
-        /// The current VNET's state (set by the VNET_SYSINIT).
-        pub static V_STATE: Slot<VnetState> = Slot::null();
-    }
+crate::vnet_define! {
+    /// The current VNET's state (set by the VNET_SYSINIT).
+    pub static V_STATE: Slot<VnetState> = Slot::null();
 }
-pub use vars::V_STATE;
 
 /// This VNET's state, for the lock holder.
 pub fn locked<'g>(cv: &CurVnet, g: &'g ConfigGuard<'_>) -> Option<&'g VnetState> {

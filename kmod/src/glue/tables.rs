@@ -119,8 +119,14 @@ fn ifp_of(
     }
 }
 
-fn reserve<T>(v: &mut Vec<T>, n: usize) -> Result<(), c_int> {
-    v.try_reserve(n).map_err(|_| ENOMEM)
+/// `st`, once `gone` has room for every piece publishing it retires (so
+/// publishing cannot fail half way).
+fn with_room<K, V, X>(
+    st: Staged<K, V, X>,
+    gone: &mut Vec<GonePiece<K, V, X>>,
+) -> Result<Staged<K, V, X>, c_int> {
+    gone.try_reserve(st.pieces()).map_err(|_| ENOMEM)?;
+    Ok(st)
 }
 
 /// A staged table update: boxes built, room for the retired pieces made.
@@ -146,27 +152,36 @@ impl StagedTables {
             let lk = t.ifs.locked(g);
             let note = |_: &u32, d: &DemuxEntry| ifp_of(d.handle, ifs, &lk);
             let st = t.demux.stage_noted(p, g, &note)?;
-            reserve(&mut garbage.demux, st.pieces())?;
-            s.demux = Some(st);
+            s.demux = Some(with_room(st, &mut garbage.demux)?);
         }
         if let Some(p) = u.src_member {
             let st = t.src_member.stage(p, g)?;
-            reserve(&mut garbage.src_member, st.pieces())?;
-            s.src_member = Some(st);
+            s.src_member = Some(with_room(st, &mut garbage.src_member)?);
         }
         if let Some(p) = u.src_count {
             let st = t.src_count.stage(p, g)?;
-            reserve(&mut garbage.src_count, st.pieces())?;
-            s.src_count = Some(st);
+            s.src_count = Some(with_room(st, &mut garbage.src_count)?);
         }
         if !ifs.is_empty() {
             let lk = t.ifs.locked(g);
             let p = prepare(&lk, ifs).map_err(|e| e.get())?;
             let st = t.ifs.stage(p, g)?;
-            reserve(&mut garbage.ifs, st.pieces())?;
-            s.ifs = Some(st);
+            s.ifs = Some(with_room(st, &mut garbage.ifs)?);
         }
         Ok(s)
+    }
+
+    /// Stage only a new handle -> ifnet entry (create, VNET arrival): the
+    /// core's tables name the handle later, in their own update.
+    pub fn stage_ifp(
+        t: &VnetTables,
+        h: IfHandle,
+        ifp: EpochIfp,
+        g: &ConfigGuard<'_>,
+        garbage: &mut Garbage,
+    ) -> Result<StagedTables, c_int> {
+        let ins = [MapOp::Insert(h, ifp)];
+        Self::stage(t, TablesUpdate::default(), &ins, g, garbage)
     }
 
     /// Publish in the core's order; a handle ADDED is published first (so

@@ -58,20 +58,13 @@ pub const DEREGISTER_SYSUNINIT: sysinit_nfunc_t = sys_bindings::vnet::vnet_dereg
 #[macro_export]
 macro_rules! vnet_sysinit {
     ($name:ident, $sub:expr, $order:expr, $func:expr) => {
-        /// The `struct vnet_sysinit` of a VNET_SYSINIT.
-        pub static $name: $crate::kpi::vnet_sysinit::VnetSysinit =
-            $crate::kpi::vnet_sysinit::VnetSysinit::new($sub, $order, $func);
-        $crate::sysinit!(
+        $crate::vnet_sysinit_pair!(
+            $name,
             $sub,
             $order,
-            $crate::kpi::vnet_sysinit::REGISTER_SYSINIT,
-            $name.as_udata()
-        );
-        $crate::sysuninit!(
-            $sub,
-            $order,
-            $crate::kpi::vnet_sysinit::DEREGISTER_SYSINIT,
-            $name.as_udata()
+            $func,
+            REGISTER_SYSINIT,
+            DEREGISTER_SYSINIT
         );
     };
 }
@@ -80,19 +73,37 @@ macro_rules! vnet_sysinit {
 #[macro_export]
 macro_rules! vnet_sysuninit {
     ($name:ident, $sub:expr, $order:expr, $func:expr) => {
-        /// The `struct vnet_sysinit` of a VNET_SYSUNINIT.
+        $crate::vnet_sysinit_pair!(
+            $name,
+            $sub,
+            $order,
+            $func,
+            REGISTER_SYSUNINIT,
+            DEREGISTER_SYSUNINIT
+        );
+    };
+}
+
+/// What VNET_SYSINIT and VNET_SYSUNINIT share (sys/net/vnet.h): a
+/// `struct vnet_sysinit` plus a SYSINIT registering it and a SYSUNINIT
+/// deregistering it; they differ only in the register/deregister pair.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! vnet_sysinit_pair {
+    ($name:ident, $sub:expr, $order:expr, $func:expr, $reg:ident, $dereg:ident) => {
+        /// The `struct vnet_sysinit` of a VNET_SYSINIT or VNET_SYSUNINIT.
         pub static $name: $crate::kpi::vnet_sysinit::VnetSysinit =
             $crate::kpi::vnet_sysinit::VnetSysinit::new($sub, $order, $func);
         $crate::sysinit!(
             $sub,
             $order,
-            $crate::kpi::vnet_sysinit::REGISTER_SYSUNINIT,
+            $crate::kpi::vnet_sysinit::$reg,
             $name.as_udata()
         );
         $crate::sysuninit!(
             $sub,
             $order,
-            $crate::kpi::vnet_sysinit::DEREGISTER_SYSUNINIT,
+            $crate::kpi::vnet_sysinit::$dereg,
             $name.as_udata()
         );
     };

@@ -120,7 +120,6 @@ pub extern "C" fn ip_encap_register_srcaddr(
     mflags: c_int,
 ) -> *const c_void {
     let _model = crate::malloc::Internal::enter();
-    let _model = crate::malloc::Internal::enter();
     register(false, func, arg as usize, mflags)
 }
 
@@ -131,7 +130,6 @@ pub extern "C" fn ip6_encap_register_srcaddr(
     arg: *mut c_void,
     mflags: c_int,
 ) -> *const c_void {
-    let _model = crate::malloc::Internal::enter();
     let _model = crate::malloc::Internal::enter();
     register(true, func, arg as usize, mflags)
 }
