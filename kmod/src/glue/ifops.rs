@@ -6,7 +6,7 @@ use super::ioctl;
 use super::output;
 use super::softc::Softc;
 use crate::kpi::epoch::{InEpoch, Sleepable};
-use crate::kpi::ifnet::{IfHandler, IoctlData, OurIfnet};
+use crate::kpi::if_handler::{IfHandler, IoctlData, OurIfnet};
 use crate::kpi::mbuf::Mbuf;
 
 /// The interface callbacks.

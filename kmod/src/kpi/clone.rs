@@ -9,7 +9,8 @@
 //! remaining interface of the cloner (IFC_F_FORCE) before returning.
 //! create/destroy run in a sleepable context with curvnet set.
 use super::epoch::Sleepable;
-use super::ifnet::{IfHandler, IfnetOwner};
+use super::if_handler::IfHandler;
+use super::ifnet::IfnetOwner;
 use super::thread::UserAddr;
 use core::ffi::{c_char, c_int, CStr};
 use core::marker::PhantomData;

@@ -8,6 +8,7 @@ pub mod encap;
 pub mod epoch;
 pub mod epoch_slot;
 pub mod hhook;
+pub mod if_handler;
 pub mod ifnet;
 pub mod ifnet_ext;
 pub mod inet;

@@ -5,9 +5,8 @@ use if_ipsec_kmod::kpi::clone::{CloneParams, Cloner, ClonerReg, Owned};
 use if_ipsec_kmod::kpi::encap::{SrcaddrHandler, SrcaddrReg};
 use if_ipsec_kmod::kpi::epoch::{InEpoch, Sleepable};
 use if_ipsec_kmod::kpi::hhook::{InPacket, InputHook, IpsecInput};
-use if_ipsec_kmod::kpi::ifnet::{
-    Counter, DrvFlags, IfFlags, IfHandler, IfnetOwner, IoctlData, OurIfnet,
-};
+use if_ipsec_kmod::kpi::if_handler::{IfHandler, IoctlData, OurIfnet};
+use if_ipsec_kmod::kpi::ifnet::{Counter, DrvFlags, IfFlags, IfnetOwner};
 use if_ipsec_kmod::kpi::mbuf::Mbuf;
 use if_ipsec_kmod::kpi::sx::ConfigLock;
 use if_ipsec_kmod::kpi::vnet::{with_vnet, CurVnet, VnetHandle, VnetVar};
