@@ -161,14 +161,6 @@ fn ports_ignored() {
     assert_eq!(t, tun4(A, B));
 }
 
-fn ll(last: u8) -> [u8; 16] {
-    let mut a = [0u8; 16];
-    a[0] = 0xfe;
-    a[1] = 0x80;
-    a[15] = last;
-    a
-}
-
 /// mirrors scope6.c sa6_embedscope: link-local with a scope id gets the
 /// zone embedded in bytes 2..4 and the scope id cleared.
 #[test]

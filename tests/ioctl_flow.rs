@@ -17,14 +17,6 @@ use sys_bindings::net::in6_ifreq;
 use sys_bindings::net::ioctl::*;
 use zerocopy::FromBytes;
 
-fn ll(last: u8) -> [u8; 16] {
-    let mut a = [0u8; 16];
-    a[0] = 0xfe;
-    a[1] = 0x80;
-    a[15] = last;
-    a
-}
-
 /// mirrors if_ipsec.c ipsec_ioctl SIOCSIFPHYADDR_IN6 then
 /// SIOCGIFPSRCADDR_IN6: link-local endpoints are stored embedded (as the
 /// kernel's SAs are) and come back with sin6_scope_id recovered.

@@ -65,6 +65,15 @@ pub fn v6(last: u8) -> [u8; 16] {
     a
 }
 
+/// fe80::`last` (link-local).
+pub fn ll(last: u8) -> [u8; 16] {
+    let mut a = [0u8; 16];
+    a[0] = 0xfe;
+    a[1] = 0x80;
+    a[15] = last;
+    a
+}
+
 pub fn tun4(src: [u8; 4], dst: [u8; 4]) -> Tunnel {
     Tunnel::new(Addr::V4(src), Addr::V4(dst)).unwrap()
 }

@@ -83,12 +83,7 @@ impl SysInit {
 #[macro_export]
 macro_rules! sysinit {
     ($sub:expr, $order:expr, $func:expr, $udata:expr $(,)?) => {
-        const _: () = {
-            #[cfg_attr(not(target_os = "none"), allow(dead_code))]
-            static RECORD: $crate::kpi::sysinit::SysInit =
-                $crate::kpi::sysinit::SysInit::new($sub, $order, $func, $udata);
-            $crate::linker_set_entry!(sysinit_set, RECORD);
-        };
+        $crate::sysinit_record!(sysinit_set, $sub, $order, $func, $udata);
     };
 }
 
@@ -97,11 +92,21 @@ macro_rules! sysinit {
 #[macro_export]
 macro_rules! sysuninit {
     ($sub:expr, $order:expr, $func:expr, $udata:expr $(,)?) => {
+        $crate::sysinit_record!(sysuninit_set, $sub, $order, $func, $udata);
+    };
+}
+
+/// What SYSINIT and SYSUNINIT share (sys/sys/kernel.h C_SYSINIT): a
+/// `struct sysinit` and its slot in the linker set `$set`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! sysinit_record {
+    ($set:ident, $sub:expr, $order:expr, $func:expr, $udata:expr) => {
         const _: () = {
             #[cfg_attr(not(target_os = "none"), allow(dead_code))]
             static RECORD: $crate::kpi::sysinit::SysInit =
                 $crate::kpi::sysinit::SysInit::new($sub, $order, $func, $udata);
-            $crate::linker_set_entry!(sysuninit_set, RECORD);
+            $crate::linker_set_entry!($set, RECORD);
         };
     };
 }
