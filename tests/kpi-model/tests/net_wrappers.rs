@@ -104,6 +104,12 @@ fn sleepable() -> Sleepable {
     Sleepable::here().unwrap_or_else(|| unreachable!())
 }
 
+/// The toy cloner, attached as module code.
+fn attach_toy(m: &Model, s: &mut Sleepable) -> ClonerReg<Toy> {
+    m.module(|| ClonerReg::<Toy>::attach(c"toy", s))
+        .unwrap_or_else(|_| unreachable!())
+}
+
 /// if_clone.c: create by name, EEXIST when taken, destroy by if_dname,
 /// group = cloner name, ifc_detach_cloner destroys what is left.
 #[test]
@@ -111,9 +117,7 @@ fn cloner_create_destroy_and_detach() {
     let m = Model::start();
     LOCK.init();
     let mut s = sleepable();
-    let reg = m
-        .module(|| ClonerReg::<Toy>::attach(c"toy", &mut s))
-        .unwrap_or_else(|_| unreachable!());
+    let reg = attach_toy(&m, &mut s);
     assert_eq!(
         m.module(|| ClonerReg::<Toy>::attach(c"toy", &mut s)).err(),
         Some(17)
@@ -176,9 +180,7 @@ fn ioctl_transmit_bpf_counters() {
     let m = Model::start();
     LOCK.init();
     let mut s = sleepable();
-    let reg = m
-        .module(|| ClonerReg::<Toy>::attach(c"toy", &mut s))
-        .unwrap_or_else(|_| unreachable!());
+    let reg = attach_toy(&m, &mut s);
     assert!(m.ifconfig_create("toy0", 0).is_ok());
     let mut ifr = [0u8; 32];
     ifr[16..20].copy_from_slice(&1300u32.to_ne_bytes());
@@ -242,9 +244,7 @@ fn input_hook_claims_consumes_or_passes() {
     let m = Model::start();
     LOCK.init();
     let mut s = sleepable();
-    let reg = m
-        .module(|| ClonerReg::<Toy>::attach(c"toy", &mut s))
-        .unwrap_or_else(|_| unreachable!());
+    let reg = attach_toy(&m, &mut s);
     assert!(m.ifconfig_create("toy0", 0).is_ok());
     let ifp = m.ifnet("toy0").map_or(0, |i| i.addr);
     CLAIM_IFP.store(ifp, Ordering::SeqCst);
