@@ -71,7 +71,9 @@ impl ReqidSpace {
     pub fn new(seed: u64) -> Result<ReqidSpace> {
         Ok(ReqidSpace {
             owners: CowMap::new(seed)?,
-            cursor: IPSEC_MANUAL_REQID_MAX,
+            // key_newreqid (key.c) pre-increments from 0x4000: its first
+            // value is 0x4001, 0x4000 only after a wrap.  Same here.
+            cursor: AUTO_MIN,
         })
     }
 

@@ -105,3 +105,13 @@ fn manual_any_nonzero() {
     w.set_reqid(a, 1).unwrap();
     assert_eq!(w.vnet.state(a).unwrap().reqid, Some(r(1)));
 }
+
+/// mirrors key.c key_newreqid: the first automatic reqid is 0x4001
+/// (the counter starts at IPSEC_MANUAL_REQID_MAX + 1 and is incremented
+/// before use); 0x4000 comes only after wrapping past 0xffffffff.
+#[test]
+fn first_auto_reqid_is_0x4001_as_key_newreqid() {
+    let s = ReqidSpace::new(1).unwrap();
+    assert_eq!(s.pick_auto(None).unwrap().get(), 0x4001);
+    assert_eq!(s.pick_auto(Some(u32::MAX)).unwrap().get(), u32::MAX);
+}
