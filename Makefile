@@ -81,6 +81,11 @@ lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --target-dir $(TARGETDIR) -- -D warnings
 	$(CARGO) clippy -p if_ipsec_kmod --target $(KTARGET) --target-dir $(TARGETDIR) -- -D warnings
+	@# The manual page: mandoc's lint where mandoc is installed (FreeBSD has
+	@# it in base; Debian: apt-get install mandoc).
+	@if command -v mandoc >/dev/null 2>&1; then \
+		mandoc -Tlint -W warning man/if_ipsec.4 && echo "man/if_ipsec.4: mandoc lint clean"; \
+	else echo "mandoc not installed: man page lint skipped"; fi
 
 # Host tests of the whole workspace; IF_IPSEC_KO makes the .ko checks
 # fail (not skip) if the module is missing.
