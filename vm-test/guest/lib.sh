@@ -191,9 +191,33 @@ vt_mkjail()
 	done
 }
 
+# vt_drop_inet6 JAIL: remove every IPv6 address in the jail (IPv6 off on
+# each interface first, so no link-local comes back), then wait a second.
+# Works around a FreeBSD 14.2 race that panics in nd6_timer when an
+# interface with IPv6 addresses is detached (if.c if_detach_internal
+# clears if_afdata[AF_INET6] after purging the addresses without waiting
+# for the net epoch that nd6_timer walks them in): see vm-test/README.md,
+# "Known FreeBSD 14.2-BETA1 issue". VT_RAW_TEARDOWN=1 skips it.
+vt_drop_inet6()
+{
+	for _di in $(jexec "$1" ifconfig -l 2>/dev/null); do
+		jexec "$1" ifconfig "${_di}" inet6 ifdisabled 2>/dev/null
+		for _da in $(jexec "$1" ifconfig "${_di}" inet6 2>/dev/null |
+		    awk '$1 == "inet6" {print $2}'); do
+			jexec "$1" ifconfig "${_di}" inet6 "${_da}" -alias 2>/dev/null
+		done
+	done
+}
+
 vt_cleanup()
 {
 	[ -f "${VT_STATE}" ] || return 0
+	if [ -z "${VT_RAW_TEARDOWN}" ] && grep -q '^jail ' "${VT_STATE}"; then
+		while read -r _kind _name; do
+			[ "${_kind}" = jail ] && vt_drop_inet6 "${_name}"
+		done < "${VT_STATE}"
+		sleep 1
+	fi
 	while read -r _kind _name; do
 		case ${_kind} in
 		jail) jail -r "${_name}" >/dev/null 2>&1 ;;

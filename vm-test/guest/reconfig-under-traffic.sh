@@ -40,8 +40,23 @@ vt_rc_run()
 	vt_two_jails || return 1
 	vt_tunnel_setup 4 100 >/dev/null 2>&1 || return 1
 	vt_rc_sas || return 1
+	# ICMP response rate limiting (net.inet.icmp.icmplim, 200/s by
+	# default, per VNET) would drop echo replies at this rate: off.
+	for _rc_j in vtA vtB; do
+		jexec ${_rc_j} sysctl net.inet.icmp.icmplim=0 >/dev/null
+	done
 	# Warm up (ARP on the epair, SA lookups).
 	jexec vtA ping -c 2 -t 10 10.0.0.2 >/dev/null 2>&1
+	# Baseline: the same ping without reconfiguration (TCG loses some).
+	_rc_out=${VT_TMP}/${_rc_lb}.base
+	jexec vtA ping -q -i "${VT_RC_INTERVAL}" -c "${VT_RC_COUNT}" 10.0.0.2 \
+	    > "${_rc_out}" 2>&1
+	_rc_btx=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "${_rc_out}")
+	_rc_brx=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' "${_rc_out}")
+	echo "${_rc_btx:-0} ${_rc_brx:-0}" > "${VT_TMP}/${_rc_lb}.base.res"
+	for _rc_j in vtA vtB; do
+		jexec ${_rc_j} netstat -s -z >/dev/null 2>&1
+	done
 	_rc_out=${VT_TMP}/${_rc_lb}.ping
 	jexec vtA ping -q -i "${VT_RC_INTERVAL}" -c "${VT_RC_COUNT}" 10.0.0.2 \
 	    > "${_rc_out}" 2>&1 &
@@ -56,6 +71,13 @@ vt_rc_run()
 	wait "${_rc_pp}"
 	echo "--- ${VT_NAME} ${_rc_lb} ping (${_rc_n} reqid changes):"
 	grep -v '^$' "${_rc_out}" | sort | uniq -c | sort -rn | head -n 8
+	for _rc_j in vtA vtB; do
+		echo "--- ${VT_NAME} ${_rc_lb} ${_rc_j} nonzero stats (esp, ip, icmp):"
+		for _rc_p in esp ip icmp; do
+			jexec ${_rc_j} netstat -s -p ${_rc_p} 2>/dev/null |
+			    grep -Ev '^[[:space:]]+0 |^[[:space:]]*$|:$|histogram'
+		done | head -n 40
+	done
 	_rc_tx=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "${_rc_out}")
 	_rc_rx=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' "${_rc_out}")
 	_rc_er=$(grep -c 'sendto' "${_rc_out}")
@@ -66,9 +88,9 @@ vt_rc_run()
 
 vt_rc_report()
 {
-	# vt_rc_report LABEL "TX RX ERRS"
-	set -- "$1" $2
-	echo "$1: $2 sent, $3 received, $(($2 - $3)) lost, $4 sendto errors, $5 reqid changes"
+	# vt_rc_report LABEL "TX RX ERRS SWITCHES" "BASE_TX BASE_RX"
+	set -- "$1" $2 $3
+	echo "$1: $2 sent, $3 received, $(($2 - $3)) lost, $4 sendto errors, $5 reqid changes (baseline without changes: $(($6 - $7)) of $6 lost)"
 }
 
 # 1. The stock C driver, for comparison.
@@ -76,7 +98,7 @@ vt_require_stock
 if vt_rc_run stock && r=$(cat "${VT_TMP}/stock.res"); then
 	set -- $r
 	if [ "$1" -gt 0 ]; then
-		vt_pass stock "$(vt_rc_report "stock C if_ipsec" "$r") (comparison)"
+		vt_pass stock "$(vt_rc_report "stock C if_ipsec" "$r" "$(cat "${VT_TMP}/stock.base.res")") (comparison)"
 	else
 		vt_fail stock "stock: no packets sent"
 	fi
@@ -90,9 +112,9 @@ vt_require_ours
 if vt_rc_run ours && r=$(cat "${VT_TMP}/ours.res"); then
 	set -- $r
 	if [ "$1" -gt 0 ] && [ "$1" -eq "$2" ] && [ "$3" -eq 0 ]; then
-		vt_pass ours "$(vt_rc_report "ours" "$r")"
+		vt_pass ours "$(vt_rc_report "ours" "$r" "$(cat "${VT_TMP}/ours.base.res")")"
 	else
-		vt_fail ours "$(vt_rc_report "ours" "$r")"
+		vt_fail ours "$(vt_rc_report "ours" "$r" "$(cat "${VT_TMP}/ours.base.res")")"
 	fi
 else
 	vt_fail ours "could not set up our tunnel"
