@@ -49,6 +49,9 @@ pub struct epoch_tracker_tailq_entry {
     /// `tqe_prev`: address of the previous element's `tqe_next`.
     pub tqe_prev: *mut *mut epoch_tracker,
 }
+// sys/sys/queue.h (b66633d79ade): an entry is two pointers on amd64.
+const_assert_eq!(size_of::<epoch_tracker_tailq_entry>(), 16);
+const_assert_eq!(offset_of!(epoch_tracker_tailq_entry, tqe_prev), 8);
 
 /// `ck_epoch_section_t` (sys/contrib/ck/include/ck_epoch.h):
 /// `struct ck_epoch_section { unsigned int bucket; }`.
@@ -57,6 +60,7 @@ pub struct ck_epoch_section {
     /// `bucket`.
     pub bucket: u32,
 }
+const_assert_eq!(size_of::<ck_epoch_section>(), 4);
 /// `ck_epoch_section_t`.
 pub type ck_epoch_section_t = ck_epoch_section;
 const_assert_eq!(size_of::<ck_epoch_section_t>(), 4);

@@ -134,6 +134,9 @@ pub struct tailq_link<T> {
     /// `tqe_prev` / `tqh_last`.
     pub prev: *mut *mut T,
 }
+// sys/sys/queue.h (b66633d79ade): an entry is two pointers on amd64.
+const_assert_eq!(size_of::<tailq_link<u8>>(), 16);
+const_assert_eq!(offset_of!(tailq_link<u8>, prev), 8);
 
 /// `LIST_ENTRY(T)`: two pointers.
 #[repr(C)]
@@ -143,6 +146,9 @@ pub struct list_entry<T> {
     /// `le_prev`.
     pub le_prev: *mut *mut T,
 }
+// sys/sys/queue.h (b66633d79ade): an entry is two pointers on amd64.
+const_assert_eq!(size_of::<list_entry<u8>>(), 16);
+const_assert_eq!(offset_of!(list_entry<u8>, le_prev), 8);
 
 /// `IPSEC_MAXREQ`: transforms per policy.
 pub const IPSEC_MAXREQ: usize = 4;

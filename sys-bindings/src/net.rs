@@ -93,6 +93,9 @@ pub struct sockaddr_in6 {
 pub struct ifreq_ifru {
     pub bytes: [u8; 16],
 }
+// struct ifreq is IFNAMSIZ (16) + this union (16) = 32 (sys/net/if.h).
+const_assert_eq!(size_of::<ifreq_ifru>(), 16);
+const_assert_eq!(align_of::<ifreq_ifru>(), 8);
 
 /// `struct ifreq` (sys/net/if.h).
 #[repr(C)]
@@ -223,6 +226,10 @@ pub const IN6_IFREQ_IFRU_SIZE: usize = 34 * 8;
 pub struct in6_ifreq_ifru {
     pub bytes: [u8; IN6_IFREQ_IFRU_SIZE],
 }
+// struct in6_ifreq is IFNAMSIZ (16) + this union (272) = 288
+// (sys/netinet6/in6_var.h).
+const_assert_eq!(size_of::<in6_ifreq_ifru>(), 272);
+const_assert_eq!(align_of::<in6_ifreq_ifru>(), 8);
 
 impl Default for in6_ifreq_ifru {
     fn default() -> Self {

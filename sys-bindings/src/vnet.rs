@@ -62,6 +62,9 @@ pub struct vnet_list_entry {
     /// `le_prev`.
     pub le_prev: *mut *mut vnet,
 }
+// sys/sys/queue.h (b66633d79ade): an entry is two pointers on amd64.
+const_assert_eq!(size_of::<vnet_list_entry>(), 16);
+const_assert_eq!(offset_of!(vnet_list_entry, le_prev), 8);
 
 /// `struct vnet` (sys/net/vnet.h), `__aligned(CACHE_LINE_SIZE)` = 64.
 #[repr(C, align(64))]
@@ -108,6 +111,9 @@ pub struct vnet_sysinit_tailq_entry {
     /// `tqe_prev`.
     pub tqe_prev: *mut *mut vnet_sysinit,
 }
+// sys/sys/queue.h (b66633d79ade): an entry is two pointers on amd64.
+const_assert_eq!(size_of::<vnet_sysinit_tailq_entry>(), 16);
+const_assert_eq!(offset_of!(vnet_sysinit_tailq_entry, tqe_prev), 8);
 
 /// `struct vnet_sysinit` (sys/net/vnet.h).  Zero `link`; the kernel owns it
 /// while registered.
