@@ -318,6 +318,25 @@ vt_capture_stop()
 # vt_tunnel_ping CHECK INNER_FAMILY(4|6): ping B's inner address from A
 # through ipsec0; check that ipsec0 shows cleartext ICMP and the epair only
 # ESP, and that the interface counters moved. Reports under CHECK.
+# The ping-<inner>in<outer> scenarios: two vnet jails over an epair, our
+# ipsec0 with an outer tunnel of family $1 and manual SAs (reqid 100), a
+# ping of family $2 through it (cleartext on ipsec0, only ESP on the epair,
+# counters move).
+vt_ping_scenario()
+{
+	vt_require_ours
+	if ! vt_two_jails; then
+		vt_fail jails "could not build the jails"
+	elif vt_tunnel_setup "$1" 100; then
+		vt_log ifconfig jexec vtA ifconfig ipsec0
+		vt_tunnel_ping ping "$2"
+	else
+		vt_fail setup "ifconfig/setkey setup failed"
+	fi
+	vt_done
+	vt_unload_ours
+}
+
 vt_tunnel_ping()
 {
 	_ck=$1
