@@ -42,30 +42,3 @@ pub fn try_resize_with<T>(v: &mut Vec<T>, n: usize, mut f: impl FnMut() -> T) ->
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn push_grows_and_resize_fills() {
-        let mut v: Vec<u32> = Vec::new();
-        for i in 0..100 {
-            try_push(&mut v, i).unwrap();
-        }
-        assert_eq!(v.len(), 100);
-        try_resize_with(&mut v, 150, || 7).unwrap();
-        assert_eq!(v.len(), 150);
-        assert_eq!(v.last(), Some(&7));
-        try_resize_with(&mut v, 10, || 0).unwrap();
-        assert_eq!(v.len(), 150, "never shrinks");
-    }
-
-    #[test]
-    fn push_reserved_without_room_is_enomem_not_a_grow() {
-        let mut v: Vec<u8> = Vec::new();
-        assert_eq!(push_reserved(&mut v, 1), Err(Errno::ENOMEM));
-        assert_eq!(v.capacity(), 0);
-    }
-}
