@@ -15,6 +15,18 @@ dmesg_since()
 	dmesg | tail -n +"$(($1 + 1))"
 }
 
+# Check NAME: a console line starting with TEXT appeared after line $2.
+expect_dmesg()
+{
+	vt_log dmesg dmesg_since "$2"
+	line=$(dmesg_since "$2" | grep "^$3" | tail -n 1)
+	if [ -n "$line" ]; then
+		vt_pass "$1" "$line"
+	else
+		vt_fail "$1" "no '$3' line"
+	fi
+}
+
 # 1. MODULE_DEPEND: with ipsec.ko absent, loading ours loads it too.
 kldstat -q -m if_ipsec && kldunload if_ipsec
 kldstat -q -m ipsec && kldunload ipsec 2>/dev/null
@@ -52,12 +64,7 @@ if kldstat -q -m if_ipsec; then
 else
 	vt_fail kldstat "kldstat -m if_ipsec finds nothing"
 fi
-vt_log dmesg dmesg_since "$n"
-if dmesg_since "$n" | grep -q '^if_ipsec: loaded'; then
-	vt_pass dmesg-load "$(dmesg_since "$n" | grep '^if_ipsec: loaded' | tail -n 1)"
-else
-	vt_fail dmesg-load "no 'if_ipsec: loaded' line"
-fi
+expect_dmesg dmesg-load "$n" "if_ipsec: loaded"
 vt_log vmstat-m sh -c "vmstat -m | head -n 1; vmstat -m | grep -w if_ipsec"
 n=$(dmesg | wc -l)
 if vt_log kldunload kldunload -v if_ipsec; then
@@ -65,12 +72,7 @@ if vt_log kldunload kldunload -v if_ipsec; then
 else
 	vt_fail kldunload "kldunload failed"
 fi
-vt_log dmesg dmesg_since "$n"
-if dmesg_since "$n" | grep -q '^if_ipsec: unloaded'; then
-	vt_pass dmesg-unload "$(dmesg_since "$n" | grep '^if_ipsec: unloaded' | tail -n 1)"
-else
-	vt_fail dmesg-unload "no 'if_ipsec: unloaded' line"
-fi
+expect_dmesg dmesg-unload "$n" "if_ipsec: unloaded"
 if kldstat -q -m if_ipsec; then
 	vt_fail gone "module still registered after kldunload"
 fi
