@@ -40,6 +40,7 @@ pub mod errno;
 pub mod fallible;
 pub mod iface;
 pub mod ioctl;
+pub mod kernel;
 pub mod names;
 pub mod policy;
 pub mod reqid;

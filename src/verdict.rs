@@ -77,21 +77,29 @@ pub struct SaCheck {
 /// First input decision, before the interface lookup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InputPre {
-    /// SA neither mature nor dying: free the mbuf, return ENETDOWN.
+    /// Tunnel-mode ESP whose SA is neither mature nor dying (it died
+    /// during the crypto): C frees it and returns ENETDOWN.  ipsec.ko's
+    /// own ipsec_if_input, which netipsec calls for every tunnel-mode SA
+    /// right after the IPSEC_IN hooks, makes exactly that drop, so the
+    /// glue leaves the packet to it instead of consuming it in the hook.
     DropDeadSa,
-    /// Not tunnel-mode ESP: return 0, mbuf untouched (not ours).
+    /// Not tunnel-mode ESP: return 0, mbuf untouched (not ours, whatever
+    /// the SA's state).
     NotOurs,
     /// Look the interface up by (reqid, SA src, SA dst).
     Lookup,
 }
 
-/// State check, then mode/proto (if_ipsec.c ipsec_if_input, in C order).
+/// Mode/proto, then SA state.  C (if_ipsec.c ipsec_if_input) tests the
+/// state first, but it is only called for tunnel-mode SAs
+/// (ipsec_input.c), and a transport-mode, AH or IPComp packet is not an
+/// interface's: its dead SA is not ours to judge (issue 8).
 pub fn input_precheck(sa: &SaCheck) -> InputPre {
-    if sa.state != SADB_SASTATE_MATURE && sa.state != SADB_SASTATE_DYING {
-        return InputPre::DropDeadSa;
-    }
     if sa.mode != IPSEC_MODE_TUNNEL || sa.proto != IPPROTO_ESP {
         return InputPre::NotOurs;
+    }
+    if sa.state != SADB_SASTATE_MATURE && sa.state != SADB_SASTATE_DYING {
+        return InputPre::DropDeadSa;
     }
     InputPre::Lookup
 }

@@ -101,7 +101,8 @@ fn ipsec_transmit_loop_tag() {
     assert_eq!(output_admission(&c), OutputVerdict::Drop(Errno::ENETDOWN));
 }
 
-/// mirrors if_ipsec.c ipsec_if_input: SA state, then mode/proto.
+/// mirrors if_ipsec.c ipsec_if_input (SA state check) behind
+/// ipsec_input.c's tunnel-mode test: mode/proto first, then SA state.
 #[test]
 fn ipsec_if_input_precheck() {
     let sa = |state, mode, proto| SaCheck { state, mode, proto };
@@ -118,8 +119,22 @@ fn ipsec_if_input_precheck() {
         input_precheck(&sa(SADB_SASTATE_LARVAL, t, IPPROTO_ESP)),
         InputPre::DropDeadSa
     );
+    // Not tunnel-mode ESP: not ours, whatever the state (issue 8: the
+    // mode and protocol come first).
     assert_eq!(
         input_precheck(&sa(SADB_SASTATE_DEAD, 1, 51)),
+        InputPre::NotOurs
+    );
+    assert_eq!(
+        input_precheck(&sa(SADB_SASTATE_DEAD, t, 51)),
+        InputPre::NotOurs
+    );
+    assert_eq!(
+        input_precheck(&sa(SADB_SASTATE_DEAD, 1, IPPROTO_ESP)),
+        InputPre::NotOurs
+    );
+    assert_eq!(
+        input_precheck(&sa(SADB_SASTATE_DEAD, t, IPPROTO_ESP)),
         InputPre::DropDeadSa
     );
     assert_eq!(

@@ -31,6 +31,7 @@ use core::ffi::c_int;
 /// only if this succeeds).  An error is returned to kldload; the kernel
 /// then sends `MOD_UNLOAD`, so [`on_unload`] must undo a partial load.
 pub fn on_load() -> Result<(), c_int> {
+    glue::vnet::kernel_check()?;
     glue::vnet::load()
 }
 

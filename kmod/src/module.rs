@@ -12,21 +12,18 @@
 //! b66633d79ade), plus the global allocator charging `M_IFIPSEC`.
 //!
 //! Kernel version range: `DECLARE_MODULE` depends on module "kernel" with
-//! `{__FreeBSD_version, __FreeBSD_version, MODULE_KERNEL_MAXVER}` where
-//! `MODULE_KERNEL_MAXVER = roundup(__FreeBSD_version, 100000) - 1`.  We
-//! mirror that with the version of the tree the layouts were read from
-//! (1402000) for "preferred" and the maximum (1499999), but take the start of
-//! the stable/14 branch (1400000) as the minimum: the structures used are
-//! frozen within a stable branch (KBI), and a kernel function missing on an
-//! older 14.x makes kldload fail cleanly with "symbol ... undefined".
-//! The kernel checks the range in sys/kern/kern_linker.c
-//! (`modlist_lookup2`) against `MODULE_VERSION(kernel, __FreeBSD_version)`
-//! (sys/kern/kern_module.c).
+//! `{__FreeBSD_version, __FreeBSD_version, MODULE_KERNEL_MAXVER}`.  This
+//! module uses prototypes and layouts that carry no KBI promise across a
+//! stable branch (see `if_ipsec::kernel`), so the range is exactly the
+//! kernels it was checked for: releng/14.2, 1402000..=1402499 (stable/14
+//! after 14.2 starts at 1402500).  The kernel checks it in
+//! sys/kern/kern_linker.c (`modlist_lookup2`) against
+//! `MODULE_VERSION(kernel, __FreeBSD_version)` (sys/kern/kern_module.c);
+//! MOD_LOAD checks `osreldate` itself too (`glue::vnet::kernel_check`),
+//! with a console line that says why.
 
 use core::ffi::c_int;
-use sys_bindings::kern::module::{
-    module_kernel_maxver, FREEBSD_VERSION_14_0, FREEBSD_VERSION_14_2,
-};
+use sys_bindings::kern::module::FREEBSD_VERSION_14_2;
 use sys_bindings::kern::sysinit::{SI_ORDER_ANY, SI_SUB_PROTO_IFATTACHDOMAIN};
 
 use crate::kpi::module_meta::{
@@ -40,12 +37,12 @@ pub const MODULE_NAME: &core::ffi::CStr = c"if_ipsec";
 /// `MODULE_VERSION(if_ipsec, 1)`.
 pub const MODULE_VERSION: c_int = 1;
 
-/// Kernel dependency: minimum.
-pub const KERNEL_MIN: c_int = FREEBSD_VERSION_14_0;
+/// Kernel dependency: minimum (`if_ipsec::kernel::SUPPORTED`).
+pub const KERNEL_MIN: c_int = 1_402_000;
 /// Kernel dependency: preferred (the headers' `__FreeBSD_version`).
 pub const KERNEL_PREFERRED: c_int = FREEBSD_VERSION_14_2;
-/// Kernel dependency: maximum, `MODULE_KERNEL_MAXVER` of 1402000.
-pub const KERNEL_MAX: c_int = module_kernel_maxver(FREEBSD_VERSION_14_2);
+/// Kernel dependency: maximum (`if_ipsec::kernel::SUPPORTED`).
+pub const KERNEL_MAX: c_int = 1_402_499;
 
 /// The module's event handling: print, then call the crate's hooks.
 pub struct IfIpsecModule;
@@ -129,12 +126,18 @@ mod tests {
     use super::*;
     use sys_bindings::kern::module::{MDT_DEPEND, MDT_VERSION};
 
-    /// mirrors sys/sys/module.h DECLARE_MODULE_WITH_MAXVER's kernel range
+    /// DECLARE_MODULE's kernel range, narrowed to the checked kernels
+    /// (issue 10) and equal to `if_ipsec::kernel::SUPPORTED`.
     #[test]
-    fn kernel_range_covers_14x() {
-        assert_eq!(KERNEL_DEPEND.raw().md_ver_minimum, 1_400_000);
+    fn kernel_range_is_the_checked_one() {
+        assert_eq!(KERNEL_DEPEND.raw().md_ver_minimum, 1_402_000);
         assert_eq!(KERNEL_DEPEND.raw().md_ver_preferred, 1_402_000);
-        assert_eq!(KERNEL_DEPEND.raw().md_ver_maximum, 1_499_999);
+        assert_eq!(KERNEL_DEPEND.raw().md_ver_maximum, 1_402_499);
+        let r: alloc::vec::Vec<_> = if_ipsec::kernel::SUPPORTED
+            .iter()
+            .map(|r| (r.min, r.max))
+            .collect();
+        assert_eq!(r, [(KERNEL_MIN, KERNEL_MAX)]);
     }
 
     /// mirrors MODULE_DEPEND / MODULE_VERSION metadata types

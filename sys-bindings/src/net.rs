@@ -17,6 +17,8 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 pub mod ioctl;
 
+/// `AF_UNSPEC`, sys/sys/socket.h.
+pub const AF_UNSPEC: u8 = 0;
 /// `AF_INET`, sys/sys/socket.h.
 pub const AF_INET: u8 = 2;
 /// `AF_INET6`, sys/sys/socket.h.

@@ -30,12 +30,14 @@ use crate::kpi::ifnet::{IfFlags, IfnetOwner};
 use crate::kpi::ifnet_ext::{add_group, name_exists, set_dname, set_reassign, EpochIfp};
 use crate::kpi::inet::proc_fibnum;
 use crate::kpi::sx::ConfigGuard;
+use crate::kpi::time::pause_ticks;
 use crate::kpi::tryalloc::try_box;
 use crate::kpi::vnet::{with_vnet, CurVnet};
 use if_ipsec::ioctl::MTU_DEFAULT;
 use if_ipsec::names::{format_name, parse_name, UnitRequest};
 use if_ipsec::tables::{IfHandle, MapOp};
 use sys_bindings::errno::{EINVAL, ENXIO};
+use sys_bindings::if_clone::IFC_F_FORCE;
 use sys_bindings::ifnet::IFT_TUNNEL;
 
 /// Our cloner's name (at most 9 characters, sys/net/if_clone.c IFCLOSIZ).
@@ -85,13 +87,10 @@ impl Cloner for IpsecCloner {
 
     fn destroy(
         owner: IfnetOwner<Softc>,
-        _flags: u32,
+        flags: u32,
         s: &mut Sleepable,
     ) -> Result<(), (IfnetOwner<Softc>, c_int)> {
-        match owner.softc().vnet() {
-            Some(v) => with_vnet(v, |cv| destroy_in(owner, cv, s)),
-            None => Err((owner, ENXIO)),
-        }
+        destroy_any(owner, flags & IFC_F_FORCE != 0, s)
     }
 }
 
@@ -148,21 +147,36 @@ fn create_locked(
     Ok(owner)
 }
 
-fn destroy_in(
+/// Destroy, wherever the interface lives now.  With `force` (if_clone.c
+/// if_clone_detach: IFC_F_FORCE, retried forever on failure, so a failure
+/// would hang kldunload; issue 8) it never fails: memory shortage is
+/// waited out as M_WAITOK would, and an interface no VNET holds any more
+/// (its VNET's share was torn down, or its arrival failed) has nothing
+/// published to withdraw.  Without `force` an error leaves it as it was.
+fn destroy_any(
     owner: IfnetOwner<Softc>,
-    cv: &CurVnet,
+    force: bool,
     s: &mut Sleepable,
 ) -> Result<(), (IfnetOwner<Softc>, c_int)> {
     let mut g = CONFIG.lock(s);
-    let mut after = Aftermath::default();
-    if let Err(e) = unpublish(&owner, cv, &g, s, &mut after) {
+    loop {
+        let mut after = Aftermath::default();
+        let r = match owner.softc().vnet() {
+            Some(v) => with_vnet(v, |cv| unpublish(&owner, cv, &g, s, &mut after)),
+            None => Ok(()),
+        };
         after.finish(&mut g, s);
-        return Err((owner, e));
+        match r {
+            // ENXIO: no state or no record in that VNET, so no table entry
+            // and no policy of it either (they are published only with a
+            // record; config::run).
+            Ok(()) | Err(ENXIO) => break,
+            Err(e) if !force => return Err((owner, e)),
+            Err(_) => g.unlocked(s, |s| pause_ticks(s, c"ipsecdst", 1)),
+        }
     }
+    owner.softc().clear_vnet();
     let softc = owner.destroy(g, s);
-    let mut g = CONFIG.lock(s);
-    after.finish(&mut g, s);
-    drop(g);
     drop(softc);
     Ok(())
 }

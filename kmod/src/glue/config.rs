@@ -127,7 +127,7 @@ fn register(set: &PolicySet) -> Result<alloc::boxed::Box<Active>, c_int> {
 pub fn run(
     mut tx: Tx,
     t: &Target<'_>,
-    ifs: &[MapOp<IfHandle, crate::kpi::ifnet_ext::EpochIfp>],
+    ifs: &[MapOp<IfHandle, super::tables::OurIfp>],
     g: &ConfigGuard<'_>,
     s: &mut Sleepable,
     out: &mut Aftermath,

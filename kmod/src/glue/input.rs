@@ -55,8 +55,10 @@ impl IpsecInputVnet for Input {
         };
         let (state, (proto, mode, reqid)) = (sa.state, sa.kind());
         match input_precheck(&SaCheck { state, mode, proto }) {
-            InputPre::DropDeadSa => return pkt.consume(),
-            InputPre::NotOurs => return,
+            // ipsec.ko's ipsec_if_input, which runs after every hook,
+            // drops it as C does; not consuming here keeps later hooks'
+            // packet intact.
+            InputPre::DropDeadSa | InputPre::NotOurs => return,
             InputPre::Lookup => {}
         }
         let Some(ifp) = slot.get(e).and_then(|st| find(st, &sa, reqid, e)) else {

@@ -19,6 +19,7 @@ use super::tables::StagedTables;
 use crate::kpi::epoch::Sleepable;
 use crate::kpi::ifnet_ext::{EpochIfp, Moving, Reassign};
 use crate::kpi::sx::ConfigGuard;
+use crate::kpi::time::pause_ticks;
 use crate::kpi::vnet::{with_vnet, CurVnet, VnetHandle};
 use if_ipsec::iface::IfState;
 use if_ipsec::tables::MapOp;
@@ -30,34 +31,88 @@ pub struct Move;
 impl Reassign for Move {
     type Softc = Softc;
 
+    /// The kernel moves the interface whatever we answer, so neither half
+    /// may leave a dangling state: leaving the old VNET waits out memory
+    /// shortage (its tables must stop naming the interface), and a failed
+    /// arrival leaves the interface in no VNET's tables, still
+    /// destroyable (issue 8).
     fn reassign(ifp: Moving<'_, Softc>, new: VnetHandle, s: &mut Sleepable) {
         let mut g = CONFIG.lock(s);
-        let Some(old) = ifp.softc_locked(&g).and_then(|sc| sc.vnet()) else {
-            return;
+        let Some(moved) = leave_old(&ifp, &mut g, s) else {
+            return; // destroyed meanwhile
         };
-        let moved = with_vnet(old, |cv| {
+        match ifp.softc_locked(&g) {
+            Some(sc) => sc.clear_vnet(),
+            None => return,
+        }
+        if let Some(rec) = moved {
+            arrive_new(&ifp, rec, new, &mut g, s);
+        }
+    }
+}
+
+/// Take the interface out of the VNET that holds it, waiting out memory
+/// shortage; None if it was destroyed, Some(None) if no VNET held it.
+// Separate frames (not inlined into the trampoline): 16 KiB kernel stacks.
+#[inline(never)]
+fn leave_old(
+    ifp: &Moving<'_, Softc>,
+    g: &mut ConfigGuard<'static>,
+    s: &mut Sleepable,
+) -> Option<Option<IfState>> {
+    loop {
+        let old = ifp.softc_locked(g)?.vnet();
+        let Some(old) = old else {
+            return Some(None);
+        };
+        let r = with_vnet(old, |cv| {
             let mut after = Aftermath::default();
-            let r = leave(&ifp, cv, &g, s, &mut after);
-            after.finish(&mut g, s); // policies unregister in the old VNET
+            let r = leave(ifp, cv, g, s, &mut after);
+            after.finish(g, s); // policies unregister in the old VNET
             r
         });
-        if let Some(sc) = ifp.softc_locked(&g) {
-            sc.set_vnet(new);
+        match r {
+            Ok(rec) => return Some(rec),
+            Err(ENXIO) => return Some(None), // the old VNET kept nothing
+            Err(_) => {
+                g.unlocked(s, |s| pause_ticks(s, c"ipsecmv", 1));
+            }
         }
-        let Ok(Some(rec)) = moved else {
-            return; // the old VNET kept nothing of it either way
-        };
-        with_vnet(new, |cv| {
-            let mut after = Aftermath::default();
-            // On failure (ENOMEM) the interface stays without a record
-            // here: its ioctls answer ENXIO until it is destroyed.
-            let _ = arrive(&ifp, rec, cv, &g, &mut after);
-            after.finish(&mut g, s);
-        });
+    }
+}
+
+/// Adopt the record in `new`; on failure the interface stays in no
+/// VNET, still destroyable.
+#[inline(never)]
+fn arrive_new(
+    ifp: &Moving<'_, Softc>,
+    rec: IfState,
+    new: VnetHandle,
+    g: &mut ConfigGuard<'static>,
+    s: &mut Sleepable,
+) {
+    let arrived = with_vnet(new, |cv| {
+        let mut after = Aftermath::default();
+        let r = arrive(ifp, rec, cv, g, &mut after);
+        after.finish(g, s);
+        r
+    });
+    match arrived {
+        Ok(()) => {
+            if let Some(sc) = ifp.softc_locked(g) {
+                sc.set_vnet(new);
+            }
+        }
+        Err(e) => crate::kprintln!(
+            "if_ipsec: {} arrived without its configuration (errno {}): destroy it",
+            ifp.name().to_str().unwrap_or("ipsec?"),
+            e
+        ),
     }
 }
 
 /// Delete the tunnel and take the record out of the old VNET.
+#[inline(never)]
 fn leave(
     ifp: &Moving<'_, Softc>,
     cv: &CurVnet,
@@ -77,6 +132,7 @@ fn leave(
 }
 
 /// Adopt the record in the new VNET and publish its handle there.
+#[inline(never)]
 fn arrive(
     ifp: &Moving<'_, Softc>,
     rec: IfState,

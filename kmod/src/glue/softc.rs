@@ -104,4 +104,10 @@ impl Softc {
     pub fn set_vnet(&self, v: VnetHandle) {
         self.vnet.store(v.addr(), Ordering::Release);
     }
+
+    /// No VNET holds it any more (its record left, its policies are
+    /// withdrawn): what remains is to destroy it.  Under the lock.
+    pub fn clear_vnet(&self) {
+        self.vnet.store(0, Ordering::Release);
+    }
 }

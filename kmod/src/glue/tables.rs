@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 use core::ffi::c_int;
 
 use super::epoch_map::{free_pieces, EpochMap, GonePiece, Locked, Staged};
+use super::softc::Softc;
 use crate::kpi::epoch_slot::Waited;
 use crate::kpi::ifnet_ext::EpochIfp;
 use crate::kpi::sx::ConfigGuard;
@@ -21,19 +22,22 @@ use if_ipsec::tables::{
     prepare, DemuxEntry, IfHandle, MapOp, MapSlots, SrcSlot, TablesRead, TablesUpdate,
 };
 
+/// Our interfaces as the tables name them.
+pub type OurIfp = EpochIfp<Softc>;
+
 const ENOMEM: c_int = sys_bindings::errno::ENOMEM;
 
 /// The epoch-read maps of one VNET.
 pub struct VnetTables {
     /// reqid -> interface + inbound SA addresses, noted with the
     /// interface's ifnet.
-    pub demux: EpochMap<u32, DemuxEntry, Option<EpochIfp>>,
+    pub demux: EpochMap<u32, DemuxEntry, Option<OurIfp>>,
     /// local address -> number of interfaces using it.
     pub src_count: EpochMap<Addr, u32>,
     /// (local address, i) -> interface.
     pub src_member: EpochMap<SrcSlot, IfHandle>,
     /// handle -> our interface.
-    pub ifs: EpochMap<IfHandle, EpochIfp>,
+    pub ifs: EpochMap<IfHandle, OurIfp>,
 }
 
 impl VnetTables {
@@ -59,7 +63,7 @@ impl VnetTables {
 
 /// [`TablesRead`] over the published maps.
 pub struct LockedTables<'g, 'l> {
-    demux: Locked<'g, 'l, u32, DemuxEntry, Option<EpochIfp>>,
+    demux: Locked<'g, 'l, u32, DemuxEntry, Option<OurIfp>>,
     src_count: Locked<'g, 'l, Addr, u32>,
     src_member: Locked<'g, 'l, SrcSlot, IfHandle>,
 }
@@ -79,10 +83,10 @@ impl TablesRead for LockedTables<'_, '_> {
 /// Replaced pieces waiting for an epoch wait.
 #[derive(Default)]
 pub struct Garbage {
-    demux: Vec<GonePiece<u32, DemuxEntry, Option<EpochIfp>>>,
+    demux: Vec<GonePiece<u32, DemuxEntry, Option<OurIfp>>>,
     src_count: Vec<GonePiece<Addr, u32>>,
     src_member: Vec<GonePiece<SrcSlot, IfHandle>>,
-    ifs: Vec<GonePiece<IfHandle, EpochIfp>>,
+    ifs: Vec<GonePiece<IfHandle, OurIfp>>,
 }
 
 impl Garbage {
@@ -109,9 +113,9 @@ impl Garbage {
 /// applied to the published handle map.
 fn ifp_of(
     h: IfHandle,
-    ifs: &[MapOp<IfHandle, EpochIfp>],
-    lk: &Locked<'_, '_, IfHandle, EpochIfp>,
-) -> Option<EpochIfp> {
+    ifs: &[MapOp<IfHandle, OurIfp>],
+    lk: &Locked<'_, '_, IfHandle, OurIfp>,
+) -> Option<OurIfp> {
     match ifs.iter().rev().find(|op| *op.key() == h) {
         Some(MapOp::Insert(_, x)) => Some(*x),
         Some(MapOp::Remove(_)) => None,
@@ -132,10 +136,10 @@ fn with_room<K, V, X>(
 /// A staged table update: boxes built, room for the retired pieces made.
 #[derive(Default)]
 pub struct StagedTables {
-    demux: Option<Staged<u32, DemuxEntry, Option<EpochIfp>>>,
+    demux: Option<Staged<u32, DemuxEntry, Option<OurIfp>>>,
     src_member: Option<Staged<SrcSlot, IfHandle>>,
     src_count: Option<Staged<Addr, u32>>,
-    ifs: Option<Staged<IfHandle, EpochIfp>>,
+    ifs: Option<Staged<IfHandle, OurIfp>>,
 }
 
 impl StagedTables {
@@ -143,7 +147,7 @@ impl StagedTables {
     pub fn stage(
         t: &VnetTables,
         u: TablesUpdate,
-        ifs: &[MapOp<IfHandle, EpochIfp>],
+        ifs: &[MapOp<IfHandle, OurIfp>],
         g: &ConfigGuard<'_>,
         garbage: &mut Garbage,
     ) -> Result<StagedTables, c_int> {
@@ -176,7 +180,7 @@ impl StagedTables {
     pub fn stage_ifp(
         t: &VnetTables,
         h: IfHandle,
-        ifp: EpochIfp,
+        ifp: OurIfp,
         g: &ConfigGuard<'_>,
         garbage: &mut Garbage,
     ) -> Result<StagedTables, c_int> {

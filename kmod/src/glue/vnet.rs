@@ -16,6 +16,7 @@ use core::ffi::{c_int, c_void};
 use spin::Mutex;
 
 use super::cloner::{IpsecCloner, CLONER_NAME};
+use super::config::Aftermath;
 use super::input::Input;
 use super::srcaddr::Srcaddr;
 use super::state::{VnetState, CONFIG, V_STATE};
@@ -25,12 +26,41 @@ use crate::kpi::encap::SrcaddrReg;
 use crate::kpi::epoch::Sleepable;
 use crate::kpi::epoch_slot::Waited;
 use crate::kpi::hhook::InputHook;
+use crate::kpi::module_meta::running_osreldate;
+use crate::kpi::sx::ConfigGuard;
 use crate::kpi::tryalloc::try_box;
 use crate::kpi::vnet::CurVnet;
 use if_ipsec::addr::Family;
+use if_ipsec::tables::MapSlots;
 use sys_bindings::kern::sysinit::{SI_ORDER_ANY, SI_ORDER_FIRST, SI_SUB_PROTO_IFATTACHDOMAIN};
 
 static SRCADDR: Mutex<Option<(SrcaddrReg, SrcaddrReg)>> = Mutex::new(None);
+
+/// Is the running kernel one this build was made and checked for
+/// (`if_ipsec::kernel::SUPPORTED`)?
+pub fn kernel_supported() -> bool {
+    if_ipsec::kernel::supported(running_osreldate()).is_some()
+}
+
+/// MOD_LOAD's first step (issue 10): on any other kernel, one console
+/// line and ENOEXEC (kern_linker.c then unloads the file: kldload fails),
+/// before anything is registered.  The VNET_SYSINIT, which may run before
+/// MOD_LOAD (same SYSINIT keys), checks [`kernel_supported`] too.
+pub fn kernel_check() -> Result<(), c_int> {
+    if kernel_supported() {
+        return Ok(());
+    }
+    for r in if_ipsec::kernel::SUPPORTED {
+        crate::kprintln!(
+            "if_ipsec: this build supports {} (osreldate {}-{}) only; the running kernel is {}: not loading",
+            r.name,
+            r.min,
+            r.max,
+            running_osreldate()
+        );
+    }
+    Err(sys_bindings::errno::ENOEXEC)
+}
 
 /// MOD_LOAD: the lock and the (global) srcaddr callbacks.
 pub fn load() -> Result<(), c_int> {
@@ -52,10 +82,18 @@ pub fn unload() -> Result<(), c_int> {
 
 /// The last SYSUNINIT: after every VNET's teardown.
 pub fn destroy_lock() {
+    if !CONFIG.is_live() {
+        return; // a refused load set nothing up
+    }
     if let Some(mut s) = Sleepable::here() {
+        // Threads still in an ioctl (or create/destroy/reassign) may be
+        // waiting for the lock: let them out before it goes (issue 8).
+        crate::kpi::inflight::drain(&mut s);
         let mut g = CONFIG.lock(&mut s);
         super::config::flush(&mut g, &mut s);
         super::config::release_pending();
+        drop(g);
+        crate::kpi::inflight::drain(&mut s);
     }
     CONFIG.destroy();
 }
@@ -66,6 +104,9 @@ fn seed(cv: &CurVnet) -> u64 {
 
 /// VNET_SYSINIT function (curvnet = the new VNET).
 pub extern "C" fn vnet_init(_: *const c_void) {
+    if !kernel_supported() {
+        return; // MOD_LOAD refuses the module (kernel_check)
+    }
     if let Err(e) = init_current() {
         crate::kprintln!("if_ipsec: VNET init failed (errno {}): no ipsecN here", e);
     }
@@ -115,6 +156,9 @@ pub fn uninit_current() {
     let (Some(cv), Some(mut s)) = (CurVnet::current(), Sleepable::here()) else {
         return;
     };
+    if !CONFIG.is_live() {
+        return; // a refused load set nothing up
+    }
     let (cloner, hooks) = {
         let g = CONFIG.lock(&mut s);
         match V_STATE.get(&cv).get_locked(&g) {
@@ -128,10 +172,46 @@ pub fn uninit_current() {
     }
     drop(hooks);
     let mut g = CONFIG.lock(&mut s);
+    release_guests(&cv, &mut g, &mut s);
     let gone = V_STATE.get(&cv).publish(None, &g);
     super::config::flush(&mut g, &mut s); // pending pieces of this VNET too
     let w = Waited::wait(&mut s);
     let _leak_if_early = gone.free(&w, &mut g);
+}
+
+/// Interfaces on loan here from another VNET's cloner outlive this
+/// VNET's share: VNETs are torn down newest first (vnet.c vnet_alloc
+/// inserts at the head, vnet_deregister_sysuninit walks VNET_FOREACH), so
+/// at kldunload a jail's share goes before vnet0's cloner destroys what
+/// it lent (issue 8).  Withdraw their policies from this VNET's SPD (it
+/// still exists) and mark them in no VNET; the tables go with the state,
+/// and the input hooks are already gone.  No allocation: cannot fail.
+fn release_guests(cv: &CurVnet, g: &mut ConfigGuard<'_>, s: &mut Sleepable) {
+    loop {
+        let mut after = Aftermath::default();
+        let found = {
+            let Some(st) = super::state::locked(cv, g) else {
+                return;
+            };
+            let core = st.core.lock();
+            let ifs = st.tables.ifs.locked(g);
+            let here = Some(cv.vnet());
+            let guest = core.iter().find_map(|r| {
+                let ifp = ifs.lookup(&r.handle)?;
+                let sc = ifp.softc_locked(g)?;
+                (sc.vnet() == here).then_some((ifp, sc))
+            });
+            guest.map(|(ifp, sc)| {
+                after.policies = Some(sc.policies.publish(None, g));
+                ifp.get_locked(g).set_running(false);
+                sc.clear_vnet();
+            })
+        };
+        after.finish(g, s);
+        if found.is_none() {
+            return;
+        }
+    }
 }
 
 // VNET_SYSINIT(vnet_ipsecrs_init, SI_SUB_PROTO_IFATTACHDOMAIN,

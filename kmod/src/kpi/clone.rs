@@ -97,6 +97,7 @@ unsafe extern "C" fn create_tramp<C: Cloner>(
     ifd: *mut ifc_data,
     ifpp: *mut *mut ifnet,
 ) -> c_int {
+    let _in = super::inflight::enter();
     let Some(mut s) = Sleepable::here() else {
         return EDEADLK;
     };
@@ -125,6 +126,7 @@ unsafe extern "C" fn destroy_tramp<C: Cloner>(
     ifp: *mut ifnet,
     flags: u32,
 ) -> c_int {
+    let _in = super::inflight::enter();
     let Some(mut s) = Sleepable::here() else {
         return EDEADLK;
     };

@@ -23,6 +23,7 @@ use sys_bindings::hhook::{
 };
 use sys_bindings::ipsec::{ipsec_ctx_data, sockaddr_union, IPSEC_ENC_AFTER};
 use sys_bindings::mbuf::mbuf;
+use sys_bindings::net::AF_UNSPEC;
 
 /// What the module does with decrypted packets.
 pub trait IpsecInput: 'static {
@@ -185,8 +186,20 @@ impl InPacket<'_> {
     }
 
     /// Drop the packet: free it and tell netipsec (`*mp = NULL`).
+    ///
+    /// hhook_run_hooks (kern_hhook.c) still calls every hook registered
+    /// after ours on this head, whatever we did, and enc(4)'s enc_hhook
+    /// (if_enc.c) dereferences `*ctx->mp` when its "after" masks are set:
+    /// a bare NULL there is a page fault (issue 8, seen on 14.2).  So the
+    /// context is first marked as no packet of any family: `ctx->af =
+    /// AF_UNSPEC`.  enc_hhook answers `ctx->af != hhook_id` with
+    /// EPFNOSUPPORT before it looks at the packet, and netipsec reads
+    /// neither `ctx->af` after the hooks (ipsec_run_hhooks switched on it
+    /// before running them; the callers use their own `af`) nor anything
+    /// but `*mp == NULL` (EACCES, packet gone).
     pub fn consume(self) {
         let m = ManuallyDrop::into_inner(self.m);
+        self.ctx.af = AF_UNSPEC;
         // SAFETY: ctx.mp points at netipsec's packet pointer.
         unsafe { *self.ctx.mp = core::ptr::null_mut() };
         drop(m);

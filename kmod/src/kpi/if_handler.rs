@@ -139,6 +139,7 @@ pub(super) unsafe extern "C" fn ioctl_tramp<H: IfHandler>(
     cmd: c_ulong,
     data: *mut c_char,
 ) -> c_int {
+    let _in = super::inflight::enter();
     // SAFETY: the kernel calls if_ioctl with a referenced ifnet, in a
     // sleepable context, on interfaces we installed this on (softc = S).
     let ifp = unsafe { Ifnet::from_ptr(ifp) };

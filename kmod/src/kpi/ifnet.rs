@@ -276,23 +276,32 @@ impl<S: Send + Sync + 'static> IfnetOwner<S> {
         })
     }
 
-    /// Destroy as C's ipsec_clone_destroy: bpfdetach and if_detach if
-    /// attached (bpfdetach of an interface without bpf is a no-op), clear
-    /// the softc under the lock, unlock, wait for the epoch, if_free, give
-    /// the softc back.
+    /// Destroy, in C's ipsec_clone_destroy order but for the lock: clear
+    /// the softc under the configuration lock (ioctls, if_reassign and
+    /// output see NULL from now on), unlock, then bpfdetach and if_detach
+    /// (bpfdetach of an interface without bpf is a no-op), wait for the
+    /// epoch, if_free, give the softc back.
+    ///
+    /// if_detach takes `ifnet_detach_sxlock` (sys/net/if.c), which the
+    /// kernel holds while it calls into us (if_vmove_loan -> if_reassign,
+    /// vnet_destroy -> VNET_SYSUNINIT), and those take the configuration
+    /// lock: detaching with it held is a lock-order reversal (C's
+    /// ipsec_clone_destroy has it; issue 8), hence the unlock first.
     pub fn destroy(self, g: ConfigGuard<'static>, s: &mut Sleepable) -> Box<S> {
         let (ifp, softc, attached) = (self.ifp, self.softc, self.attached);
         core::mem::forget(self);
+        // SAFETY: we own the ifnet; readers see the softc until the epoch
+        // wait below.
+        unsafe { k::if_setsoftc(ifp, core::ptr::null_mut()) };
+        drop(g);
         // SAFETY: we own the ifnet; detach/free are called once, in the
-        // kernel's order; readers see the softc until the epoch wait.
+        // kernel's order.
         unsafe {
             if attached {
                 super::bpf::detach_raw(ifp);
                 k::if_detach(ifp);
             }
-            k::if_setsoftc(ifp, core::ptr::null_mut());
         }
-        drop(g);
         epoch_wait(s);
         // SAFETY: detached and unpublished; if_free defers the memory.
         unsafe { k::if_free(ifp) };

@@ -40,19 +40,47 @@ pub fn name_exists(name: &CStr) -> bool {
 /// (and waits for the epoch) before destroying the interface, and
 /// if_free(9) itself defers the memory through the epoch
 /// (sys/net/if.c if_free -> NET_EPOCH_CALL).
-/// Non-null, so `Option<EpochIfp>` is one word.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct EpochIfp(core::ptr::NonNull<Ifnet>);
+/// Non-null, so `Option<EpochIfp>` is one word.  `S` is the softc type
+/// of the interfaces it may name (only ours: it is made from an owner or
+/// a moving interface of that type).
+pub struct EpochIfp<S>(
+    core::ptr::NonNull<Ifnet>,
+    core::marker::PhantomData<fn() -> S>,
+);
 
-// SAFETY: an ifnet pointer used only inside epoch sections.
-unsafe impl Send for EpochIfp {}
+impl<S> Clone for EpochIfp<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<S> Copy for EpochIfp<S> {}
+impl<S> PartialEq for EpochIfp<S> {
+    fn eq(&self, o: &Self) -> bool {
+        self.0 == o.0
+    }
+}
+impl<S> Eq for EpochIfp<S> {}
+impl<S> core::fmt::Debug for EpochIfp<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "EpochIfp({:p})", self.0)
+    }
+}
+
+// SAFETY: an ifnet pointer used only inside epoch sections or under the
+// configuration lock.
+unsafe impl<S> Send for EpochIfp<S> {}
 // SAFETY: as above.
-unsafe impl Sync for EpochIfp {}
+unsafe impl<S> Sync for EpochIfp<S> {}
 
-impl EpochIfp {
+impl<S: Send + Sync + 'static> EpochIfp<S> {
     /// The handle of one of our interfaces.
-    pub fn of<S: Send + Sync + 'static>(o: &IfnetOwner<S>) -> EpochIfp {
-        EpochIfp(core::ptr::NonNull::from(&**o))
+    pub fn of(o: &IfnetOwner<S>) -> EpochIfp<S> {
+        EpochIfp(core::ptr::NonNull::from(&**o), core::marker::PhantomData)
+    }
+
+    /// The handle of an interface being moved to another vnet.
+    pub fn of_moving(m: &Moving<'_, S>) -> EpochIfp<S> {
+        EpochIfp(core::ptr::NonNull::from(m.ifp), core::marker::PhantomData)
     }
 
     /// The interface, for the epoch section.
@@ -68,6 +96,15 @@ impl EpochIfp {
         // SAFETY: interfaces are destroyed under the lock after removal
         // from the tables, so a table entry names a live one.
         unsafe { self.0.as_ref() }
+    }
+
+    /// Its softc, for the config-lock holder (None once destroyed).
+    pub fn softc_locked<'g>(&self, g: &'g super::sx::ConfigGuard<'_>) -> Option<&'g S> {
+        let m = Moving::<S> {
+            ifp: self.get_locked(g),
+            _s: core::marker::PhantomData,
+        };
+        m.softc_locked(g)
     }
 }
 
@@ -115,6 +152,7 @@ unsafe extern "C" fn reassign_tramp<R: Reassign>(
     new: *mut sys_bindings::vnet::vnet,
     _unused: *mut core::ffi::c_char,
 ) {
+    let _in = super::inflight::enter();
     let (Some(mut s), Some(v)) = (
         super::epoch::Sleepable::here(),
         super::vnet::VnetHandle::from_addr(new as usize),
@@ -137,11 +175,4 @@ unsafe extern "C" fn reassign_tramp<R: Reassign>(
 pub fn set_reassign<R: Reassign>(o: &IfnetOwner<R::Softc>) {
     // SAFETY: an ifnet we own; a static function matching if_reassign_fn_t.
     unsafe { sys_bindings::ifnet::if_setreassignfn(o.as_ptr(), Some(reassign_tramp::<R>)) };
-}
-
-impl EpochIfp {
-    /// The handle of an interface being moved to another vnet.
-    pub fn of_moving<S>(m: &Moving<'_, S>) -> EpochIfp {
-        EpochIfp(core::ptr::NonNull::from(m.ifp))
-    }
 }

@@ -199,6 +199,12 @@ macro_rules! declare_moduledata {
     };
 }
 
+/// The running kernel's `__FreeBSD_version` (`osreldate`, sys/sys/systm.h).
+pub fn running_osreldate() -> c_int {
+    // SAFETY: a constant of the kernel image, readable any time.
+    unsafe { core::ptr::read_volatile(&raw const sys_bindings::kern::module::osreldate) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -98,6 +98,9 @@ impl SpRef {
             p.policy = spec.policy;
             p.state = u32::from(sys_bindings::ipsec_consts::IPSEC_SPSTATE_DEAD);
             p.priority = spec.priority;
+            // C ipsec_newpolicies: `sp[i]->created = time_second` (what
+            // setkey -DP prints; zero would read 1970).
+            p.created = super::time::now_seconds();
             p.spidx.dir = spec.dir.raw();
             p.spidx.ul_proto = spec.selector.ul_proto;
             let fam = spec.selector.inner;

@@ -41,6 +41,11 @@ impl SxLock {
         }
     }
 
+    /// Initialised and not destroyed?
+    pub fn is_live(&self) -> bool {
+        self.state.load(Ordering::Acquire) == LIVE
+    }
+
     /// sx_init(9).  Idempotent; a destroyed lock is initialised again
     /// (module reload reuses the static).
     pub fn init(&'static self) {
@@ -111,6 +116,22 @@ pub struct ConfigGuard<'a> {
     _guard: SxGuard<'a>,
 }
 
+impl ConfigGuard<'_> {
+    /// Release the lock while `f` runs (it may sleep: pause(9) while
+    /// memory is short), then take it again.  `&mut self` ends every
+    /// borrow made under the guard first.
+    pub fn unlocked<R>(&mut self, s: &mut Sleepable, f: impl FnOnce(&mut Sleepable) -> R) -> R {
+        let sx = self._guard.lock.lock.get();
+        // SAFETY: this guard's existence means this thread holds it.
+        unsafe { _sx_xunlock(sx, core::ptr::null(), 0) };
+        let r = f(s);
+        // SAFETY: initialised static lock; taken back before the guard is
+        // used or dropped again.
+        unsafe { _sx_xlock(sx, 0, core::ptr::null(), 0) };
+        r
+    }
+}
+
 impl ConfigLock {
     /// An uninitialised configuration lock.
     pub const fn new(name: &'static CStr) -> Self {
@@ -132,6 +153,11 @@ impl ConfigLock {
         ConfigGuard {
             _guard: self.0.xlock(s),
         }
+    }
+
+    /// Initialised (the module loaded far enough to set anything up)?
+    pub fn is_live(&self) -> bool {
+        self.0.is_live()
     }
 
     /// Does this thread hold it?

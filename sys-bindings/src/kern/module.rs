@@ -17,6 +17,13 @@ pub const FREEBSD_VERSION_14_2: c_int = 1_402_000;
 /// major * 100000 + minor * 1000 + patch.
 pub const FREEBSD_VERSION_14_0: c_int = 1_400_000;
 
+extern "C" {
+    /// `const int osreldate` (sys/sys/systm.h; defined in the kernel's
+    /// generated vers.c, sys/conf/newvers.sh): the running kernel's
+    /// `__FreeBSD_version`, what `MODULE_VERSION(kernel, ...)` declares.
+    pub static osreldate: c_int;
+}
+
 /// `MODULE_KERNEL_MAXVER`: `roundup(__FreeBSD_version, 100000) - 1`, the last
 /// `__FreeBSD_version` of the same major branch.  Computed the same way.
 pub const fn module_kernel_maxver(freebsd_version: c_int) -> c_int {

@@ -37,9 +37,9 @@ fn modmetadata_set_is_declare_module_version_and_depends() -> Result<(), String>
         let mut want = vec![
             Metadata::Depend {
                 name: "kernel".into(),
-                min: 1_400_000,
+                min: 1_402_000,
                 preferred: 1_402_000,
-                max: 1_499_999,
+                max: 1_402_499,
             },
             Metadata::Module {
                 name: "if_ipsec".into(),

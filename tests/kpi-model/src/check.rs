@@ -27,6 +27,13 @@ pub enum ViolationKind {
     Malloc,
     /// Anything else a KASSERT would catch (bad arguments).
     BadArgument,
+    /// A NULL pointer the kernel would dereference (Fatal trap 12).
+    NullDeref,
+    /// Two locks taken in both orders (WITNESS: "lock order reversal").
+    LockOrder,
+    /// A kernel loop that would never end (e.g. if_clone_detach retrying
+    /// a destroy that keeps failing: kldunload hangs).
+    Hang,
 }
 
 /// One recorded violation.

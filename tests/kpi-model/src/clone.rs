@@ -178,12 +178,31 @@ pub extern "C" fn ifc_detach_cloner(ifc: *mut c_void) {
         );
         return;
     }
+    // if_clone_detach: `while (!LIST_EMPTY(&ifc->ifc_iflist))
+    // if_clone_destroyif_flags(ifc, LIST_FIRST(..), IFC_F_FORCE)`, and a
+    // failed destroy relinks the interface (ifc_link_ifp): the kernel
+    // retries forever, with Giant held by kldunload.  The model gives up
+    // after many refusals and reports the hang.
+    const HANG: u32 = 1000;
+    let mut refusals = 0u32;
     while let Some(ifp) = with(|c| {
         c.iter()
             .find(|x| x.addr == ifc as usize)
             .and_then(|x| x.ifs.first())
     }) {
-        if destroyif(ifc as usize, ifp, IFC_F_FORCE) != 0 {
+        let e = destroyif(ifc as usize, ifp, IFC_F_FORCE);
+        if e == 0 {
+            continue;
+        }
+        refusals += 1;
+        if refusals >= HANG {
+            violation(
+                ViolationKind::Hang,
+                format!(
+                    "if_clone_detach: destroy of {ifp:#x} refused with IFC_F_FORCE \
+                     (errno {e}) {HANG} times; the kernel retries forever (kldunload hangs)"
+                ),
+            );
             with(|c| {
                 c.iter_mut()
                     .filter(|x| x.addr == ifc as usize)

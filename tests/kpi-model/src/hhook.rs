@@ -274,3 +274,68 @@ pub fn run_ipsec(ty: i32, af: i32, ctx: *mut c_void) {
         });
     }
 }
+
+/// Packets an [`add_enc`] hook has tapped.
+static ENC_TAPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// if_enc.c `enc_hhook` with enc0 up and `net.enc.in.ipsec_bpf_mask`
+/// including "after" (pfSense/OPNsense): `ctx->af != hhook_id` ->
+/// EPFNOSUPPORT; otherwise it taps `*ctx->mp` (enc_bpftap), which the
+/// kernel dereferences: a NULL there is "Fatal trap 12" in enc_hhook
+/// (seen on the 14.2 image, issue 8), a violation here.
+unsafe extern "C" fn enc_hhook(
+    _ty: i32,
+    id: i32,
+    _udata: *mut c_void,
+    ctx: *mut c_void,
+    _hdata: *mut c_void,
+    _hosd: *mut c_void,
+) -> c_int {
+    // SAFETY: netipsec passes a struct ipsec_ctx_data.
+    let ctx = unsafe { &*ctx.cast::<sys_bindings::ipsec::ipsec_ctx_data>() };
+    if i32::from(ctx.af) != id {
+        return 46; // EPFNOSUPPORT
+    }
+    // SAFETY: ctx.mp points at netipsec's packet pointer.
+    if unsafe { *ctx.mp }.is_null() {
+        violation(
+            ViolationKind::NullDeref,
+            "enc_hhook: *ctx->mp is NULL (enc_bpftap dereferences it: Fatal trap 12)",
+        );
+        return 0;
+    }
+    ENC_TAPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    0
+}
+
+/// kldload if_enc (after the module): enc(4)'s IPSEC_IN hook appended to
+/// the head of (vnet `v`, inner family `af`), as enc_add_hhooks does.
+pub fn add_enc(v: *mut vnet, af: i32) {
+    let head = with(|h| {
+        h.iter()
+            .find(|x| x.vnet == v as usize && x.ty == HHOOK_TYPE_IPSEC_IN && x.id == af)
+            .map(|x| x.addr)
+    });
+    let Some(head) = head else { return };
+    let f: unsafe extern "C" fn(
+        i32,
+        i32,
+        *mut c_void,
+        *mut c_void,
+        *mut c_void,
+        *mut c_void,
+    ) -> c_int = enc_hhook;
+    with(|h| {
+        if let Some(x) = h.iter_mut().find(|x| x.addr == head) {
+            x.hooks.push(Hook {
+                func: f as usize,
+                udata: 0,
+            });
+        }
+    });
+}
+
+/// Packets enc(4) tapped since the last call.
+pub fn take_enc_taps() -> usize {
+    ENC_TAPS.swap(0, std::sync::atomic::Ordering::Relaxed)
+}

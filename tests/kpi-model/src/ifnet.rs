@@ -296,11 +296,14 @@ pub extern "C" fn if_attach(ifp: *mut c_void) {
 pub extern "C" fn if_detach(ifp: *mut c_void) {
     let _model = crate::malloc::Internal::enter();
     crate::epoch::may_sleep("if_detach");
-    // if_detach_internal: if_delgroups, then if_down (clears IFF_UP).
-    get(ifp, "if_detach", |i| {
-        i.v.attached = false;
-        i.v.groups.clear();
-        i.v.flags &= !sys_bindings::ifnet::IFF_UP;
+    // if_detach_internal under ifnet_detach_sxlock: if_delgroups, then
+    // if_down (clears IFF_UP).
+    crate::witness::with_detach_lock(|| {
+        get(ifp, "if_detach", |i| {
+            i.v.attached = false;
+            i.v.groups.clear();
+            i.v.flags &= !sys_bindings::ifnet::IFF_UP;
+        })
     });
 }
 
@@ -798,7 +801,7 @@ pub fn add_inet(ifp: usize, a: std::net::IpAddr) -> c_int {
 /// if_attach_internal(vmove) in the target vnet (group "all",
 /// if_clone_restoregroup).  Sleeps.
 pub fn vmove(ifp: usize, new: *mut sys_bindings::vnet::vnet) -> c_int {
-    crate::epoch::may_sleep("if_vmove");
+    crate::epoch::may_sleep("if_vmove_loan");
     let to = new as usize;
     let Some(v) = view(ifp) else {
         return 6;
@@ -806,9 +809,25 @@ pub fn vmove(ifp: usize, new: *mut sys_bindings::vnet::vnet) -> c_int {
     if v.vnet == to {
         return EEXIST;
     }
+    // if_vmove_loan's name check, then if_vmove under the detach lock.
     if by_name(to, &v.name).is_some() {
         return EEXIST;
     }
+    crate::witness::with_detach_lock(|| if_vmove(ifp, to))
+}
+
+/// if.c `vnet_if_return`'s move of a loaned interface home: if_vmove
+/// under `ifnet_detach_sxlock`, without if_vmove_loan's name check (two
+/// interfaces of one name may then live in the home vnet).
+pub fn vmove_home(ifp: usize, home: *mut sys_bindings::vnet::vnet) -> c_int {
+    crate::witness::with_detach_lock(|| if_vmove(ifp, home as usize))
+}
+
+/// if.c `if_vmove`.
+fn if_vmove(ifp: usize, to: usize) -> c_int {
+    let Some(v) = view(ifp) else {
+        return 6;
+    };
     // if_unlink_ifnet + if_detach_internal(vmove)
     with(|t| {
         if let Some(i) = t.ifs.get_mut(&ifp) {

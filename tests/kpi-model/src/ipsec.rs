@@ -67,6 +67,8 @@ pub struct SpView {
     pub sa_dst: Option<IpAddr>,
     /// Number of requests.
     pub tcount: u32,
+    /// `sp->created` (what setkey -DP prints as "created").
+    pub created: i64,
 }
 
 /// What ipsec4/6_process_packet received.
@@ -149,6 +151,7 @@ pub fn view(sp: *const secpolicy) -> SpView {
         ul_proto: p.spidx.ul_proto,
         policy: p.policy,
         priority: p.priority,
+        created: p.created,
         scope: if p.state == c_uint::from(IPSEC_SPSTATE_IFNET) {
             "ifnet"
         } else {
@@ -531,8 +534,9 @@ fn put(u: &mut sockaddr_union, a: IpAddr, port: u16) {
 /// netipsec's inbound path after ESP decryption (ipsec_input.c
 /// ipsec4_common_input_cb / ipsec6_common_input_cb): inside the net epoch,
 /// run the IPSEC_IN hooks for the inner family with IPSEC_ENC_AFTER; if a
-/// hook consumed the packet stop; else the stock ipsec_if_input (no stock
-/// interface in the model: passes) and netisr_queue_src, which takes it.
+/// hook consumed the packet stop; else the stock ipsec_if_input (a dead
+/// tunnel-mode SA's packet is dropped; no stock interface in the model:
+/// otherwise passes) and netisr_queue_src, which takes it.
 pub fn input(inner: u8, bytes: &[u8], sa: &SaSpec, rcvif: usize) -> InputOutcome {
     use sys_bindings::ipsec::{ipsec_ctx_data, secashead, secasvar, IPSEC_ENC_AFTER};
     let af: u8 = if inner == 6 { 28 } else { 2 };
@@ -568,6 +572,14 @@ pub fn input(inner: u8, bytes: &[u8], sa: &SaSpec, rcvif: usize) -> InputOutcome
         );
     });
     if m.is_null() {
+        return InputOutcome::Consumed;
+    }
+    // ipsec.ko's own ipsec_if_input (if_ipsec.c), called for every
+    // tunnel-mode SA after the hooks: a dead SA's packet is freed
+    // (ENETDOWN) before any interface lookup; no stock interface exists
+    // in the model, so otherwise it passes.
+    if sa.mode == 2 && sa.state != 1 && sa.state != 2 {
+        crate::mbuf::free_chain(m, "ipsec_if_input");
         return InputOutcome::Consumed;
     }
     if !crate::mbuf::check_live(m, "netisr_queue_src") {

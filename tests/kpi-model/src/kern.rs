@@ -24,6 +24,7 @@ static LOADED: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 
 pub(crate) fn reset() {
     crate::malloc::untracked(|| LOADED.lock().unwrap_or_else(|e| e.into_inner()).clear());
+    set_osreldate(1_402_000);
 }
 
 /// Send event `what` to the module described by `data`.
@@ -89,4 +90,16 @@ pub fn kldunload(data: *const ModuleData) -> c_int {
         });
     }
     e
+}
+
+/// `const int osreldate` (sys/sys/systm.h; vers.c): the model's kernel
+/// is 14.2 (1402000) unless a test says otherwise.
+#[no_mangle]
+pub static mut osreldate: c_int = 1_402_000;
+
+/// Pretend the running kernel has `__FreeBSD_version` `v`.
+pub fn set_osreldate(v: c_int) {
+    // SAFETY: tests are serialised by Model::start; the module reads it
+    // with a volatile load.
+    unsafe { (&raw mut osreldate).write_volatile(v) };
 }

@@ -33,7 +33,9 @@ pub mod netinet;
 pub mod state;
 pub mod sx;
 pub mod thread;
+pub mod time;
 pub mod vnet;
+pub mod witness;
 
 pub use check::{Violation, ViolationKind};
 pub use state::Model;
@@ -49,6 +51,7 @@ fn reset_parts() {
     console::reset();
     kern::reset();
     ipsec::reset();
+    witness::reset();
 }
 
 /// Leak checks of the parts, run by Model::problems.

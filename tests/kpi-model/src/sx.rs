@@ -133,6 +133,9 @@ pub extern "C" fn _sx_xlock(
     let _model = crate::malloc::Internal::enter();
     crate::epoch::may_sleep("sx_xlock");
     let me = crate::thread::key();
+    if let Some(name) = with(|m| m.get(&(sx as usize)).map(|s| s.name.clone())) {
+        crate::witness::acquire(&name);
+    }
     let r = crate::malloc::untracked(|| {
         let mut g = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
         loop {
@@ -178,11 +181,12 @@ pub extern "C" fn _sx_xunlock(sx: *mut c_void, _file: *const c_char, _line: c_in
         )),
         Some(s) => {
             s.owner = None;
-            Ok(())
+            Ok(s.name.clone())
         }
     });
     match r {
-        Ok(()) => {
+        Ok(name) => {
+            crate::witness::release(&name);
             set_word(sx, SX_LOCK_UNLOCKED);
             RELEASED.notify_all();
         }

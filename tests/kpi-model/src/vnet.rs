@@ -165,9 +165,10 @@ pub fn vnet0_ptr() -> *mut vnet {
     unsafe { vnet0 }
 }
 
-/// Live vnets, vnet0 first.
+/// Live vnets in VNET_FOREACH order: newest first (vnet.c vnet_alloc
+/// LIST_INSERT_HEADs each new vnet; vnet0 is last).
 pub fn vnets() -> Vec<*mut vnet> {
-    with(|r| r.vnets.iter().map(|&v| v as *mut vnet).collect())
+    with(|r| r.vnets.iter().rev().map(|&v| v as *mut vnet).collect())
 }
 
 /// vnet.c `vnet_alloc`: a new vnet, constructors run in it.
@@ -189,14 +190,17 @@ pub fn destroy(v: *mut vnet) {
     }
     // vnet_if_return (VNET_SYSUNINIT at SI_SUB_VNET_DONE, the first
     // destructor to run): interfaces on loan go back to their home vnet.
-    for (ifp, home) in crate::ifnet::guests_of(v as usize) {
-        with_vnet(v, || crate::ifnet::vmove(ifp, home as *mut vnet));
-    }
-    // SAFETY: model vnet.
-    unsafe { (*v).vnet_shutdown = true };
-    for (_, _, vs) in with(|r| r.uninits.clone()).into_iter().rev() {
-        run(vs, v);
-    }
+    // vnet_destroy holds ifnet_detach_sxlock around vnet_sysuninit.
+    crate::witness::with_detach_lock(|| {
+        for (ifp, home) in crate::ifnet::guests_of(v as usize) {
+            with_vnet(v, || crate::ifnet::vmove_home(ifp, home as *mut vnet));
+        }
+        // SAFETY: model vnet.
+        unsafe { (*v).vnet_shutdown = true };
+        for (_, _, vs) in with(|r| r.uninits.clone()).into_iter().rev() {
+            run(vs, v);
+        }
+    });
     crate::hhook::vnet_uninit(v);
     with(|r| r.vnets.retain(|&x| x != v as usize));
 }
