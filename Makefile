@@ -106,9 +106,22 @@ clean:
 	rm -rf $(BUILDDIR)
 	$(CARGO) clean --target-dir $(TARGETDIR)
 
-# Boot a FreeBSD 14.x amd64 image under QEMU and run vm-test/guest/*.sh
-# against the module (vm-test/README.md). Without FREEBSD_IMAGE it skips.
+# Boot FreeBSD under QEMU and run vm-test/guest/*.sh against the module
+# (vm-test/README.md): the main VM with our module, a peer VM with the
+# stock C if_ipsec for interop.  Without FREEBSD_IMAGE the shared test
+# image (../shared/freebsd, FreeBSD 14.2 GENERIC + kernel.debug) is used
+# when it exists; with neither, it says so loudly and skips.
+# `make vm-test-debug` runs the same suite under the INVARIANTS+WITNESS
+# kernel of that image; `make vm-test-all` runs both.
+SHARED_FREEBSD ?= $(CURDIR)/../shared/freebsd
 VMTEST_KO ?= $(if $(filter FreeBSD,$(UNAME_S)),$(CURDIR)/kmod/if_ipsec.ko,$(KO))
-.PHONY: vm-test
-vm-test: $(if $(FREEBSD_IMAGE),all)
-	vm-test/run --image "$(FREEBSD_IMAGE)" --ko "$(VMTEST_KO)" $(VMTEST_ARGS)
+VMTEST_IMAGE = $(or $(FREEBSD_IMAGE),$(shell [ -x $(SHARED_FREEBSD)/image.sh ] && $(SHARED_FREEBSD)/image.sh 2>/dev/null))
+.PHONY: vm-test vm-test-debug vm-test-all
+vm-test: all
+	@img="$(VMTEST_IMAGE)"; \
+	if [ -z "$$img" ]; then echo "vm-test: SKIPPED: no FREEBSD_IMAGE and no $(SHARED_FREEBSD)/image.sh"; exit 0; fi; \
+	echo "vm-test: image $$img"; \
+	vm-test/run --image "$$img" --peer-image "$$img" --ko "$(VMTEST_KO)" $(VMTEST_ARGS)
+vm-test-debug:
+	$(MAKE) --no-print-directory vm-test VMTEST_ARGS="--kernel kernel.debug $(VMTEST_ARGS)"
+vm-test-all: vm-test vm-test-debug
