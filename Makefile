@@ -123,5 +123,5 @@ vm-test: all
 	echo "vm-test: image $$img"; \
 	vm-test/run --image "$$img" --peer-image "$$img" --ko "$(VMTEST_KO)" $(VMTEST_ARGS)
 vm-test-debug:
-	$(MAKE) --no-print-directory vm-test VMTEST_ARGS="--kernel kernel.debug $(VMTEST_ARGS)"
+	$(MAKE) --no-print-directory vm-test VMTEST_ARGS="--kernel kernel.debug --no-stock $(VMTEST_ARGS)"
 vm-test-all: vm-test vm-test-debug

@@ -151,9 +151,22 @@ vt_require_ours()
 	fi
 }
 
+# The stock C if_ipsec is unusable on this boot (runner --no-stock): on the
+# shared image's kernel.debug even a lone ipsec.ko shows no tunnel address
+# and panics in ipsec_set_reqid ("saidx is NULL, but family is 192"), our
+# module never loaded (vm-test/README.md).  Stock parts report SKIP.
+vt_stock_off()
+{
+	[ -n "${VMTEST_NO_STOCK}" ]
+}
+
 # For scenarios about the stock C if_ipsec: make sure ours is not loaded.
 vt_require_stock()
 {
+	if vt_stock_off; then
+		vt_skip "" "stock C if_ipsec unusable on this kernel (--no-stock)"
+		exit 0
+	fi
 	vt_unload_ours >/dev/null 2>&1
 	if vt_ours_loaded; then
 		vt_fail "" "cannot unload our module to test the stock if_ipsec"

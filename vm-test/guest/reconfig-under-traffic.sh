@@ -94,8 +94,9 @@ vt_rc_report()
 }
 
 # 1. The stock C driver, for comparison.
-vt_require_stock
-if vt_rc_run stock && r=$(cat "${VT_TMP}/stock.res"); then
+if vt_stock_off; then
+	vt_skip stock "stock C if_ipsec unusable on this kernel (--no-stock)"
+elif vt_require_stock && vt_rc_run stock && r=$(cat "${VT_TMP}/stock.res"); then
 	set -- $r
 	if [ "$1" -gt 0 ]; then
 		vt_pass stock "$(vt_rc_report "stock C if_ipsec" "$r" "$(cat "${VT_TMP}/stock.base.res")") (comparison)"

@@ -32,7 +32,9 @@ use crate::kpi::tryalloc::try_box;
 use crate::kpi::vnet::CurVnet;
 use if_ipsec::addr::Family;
 use if_ipsec::tables::MapSlots;
-use sys_bindings::kern::sysinit::{SI_ORDER_ANY, SI_ORDER_FIRST, SI_SUB_PROTO_IFATTACHDOMAIN};
+use sys_bindings::kern::sysinit::{
+    SI_ORDER_ANY, SI_ORDER_FIRST, SI_ORDER_SECOND, SI_SUB_PROTO_DOMAIN, SI_SUB_PROTO_IFATTACHDOMAIN,
+};
 
 static SRCADDR: Mutex<Option<(SrcaddrReg, SrcaddrReg)>> = Mutex::new(None);
 
@@ -146,9 +148,34 @@ pub fn init_current() -> Result<(), c_int> {
     Ok(())
 }
 
-/// VNET_SYSUNINIT function (curvnet = the VNET going away).
+/// VNET_SYSUNINIT function (curvnet = the VNET going away): interfaces,
+/// policies, state.
 pub extern "C" fn vnet_uninit(_: *const c_void) {
     uninit_current();
+}
+
+/// VNET_SYSUNINIT function, earlier in the teardown: the input hooks.
+pub extern "C" fn vnet_uninit_hooks(_: *const c_void) {
+    uninit_hooks();
+}
+
+/// Remove the current VNET's IPSEC_IN hooks (hhook_remove_hook waits for
+/// running ones): before ip_destroy / ip6_destroy deregister the heads.
+pub fn uninit_hooks() {
+    let (Some(cv), Some(mut s)) = (CurVnet::current(), Sleepable::here()) else {
+        return;
+    };
+    if !CONFIG.is_live() {
+        return;
+    }
+    let hooks = {
+        let g = CONFIG.lock(&mut s);
+        V_STATE
+            .get(&cv)
+            .get_locked(&g)
+            .and_then(|st| st.hooks.lock().take())
+    };
+    drop(hooks);
 }
 
 /// Tear the current VNET's share down.
@@ -166,11 +193,11 @@ pub fn uninit_current() {
             None => return,
         }
     };
-    // Without the lock: destroy_f takes it for each interface.
+    drop(hooks); // normally gone already (uninit_hooks)
+                 // Without the lock: destroy_f takes it for each interface.
     if let Some(c) = cloner {
         c.detach(&mut s);
     }
-    drop(hooks);
     let mut g = CONFIG.lock(&mut s);
     release_guests(&cv, &mut g, &mut s);
     let gone = V_STATE.get(&cv).publish(None, &g);
@@ -215,28 +242,52 @@ fn release_guests(cv: &CurVnet, g: &mut ConfigGuard<'_>, s: &mut Sleepable) {
 }
 
 // VNET_SYSINIT(vnet_ipsecrs_init, SI_SUB_PROTO_IFATTACHDOMAIN,
-// SI_ORDER_ANY, vnet_init, NULL) and the matching VNET_SYSUNINIT, as C's
-// vnet_ipsec_init/uninit (if_ipsec.c:288).
+// SI_ORDER_ANY, vnet_init, NULL), as C's vnet_ipsec_init (if_ipsec.c:288):
+// after ipsec.ko's, so our cloner is ahead of the stock one.
 crate::vnet_sysinit!(
     VNET_INIT,
     SI_SUB_PROTO_IFATTACHDOMAIN,
     SI_ORDER_ANY,
     vnet_init
 );
+
+// The teardown is split where C's vnet_ipsec_uninit is one step at
+// SI_SUB_PROTO_IFATTACHDOMAIN, which runs before ip_destroy/ip6_destroy
+// (SI_SUB_PROTO_DOMAIN, SI_ORDER_THIRD).  In a VNET that is shutting down
+// if_detach does not purge addresses (if.c if_detach_internal: "the stack
+// teardown will do all the work top-down") and unlinks the interface, so
+// ip_destroy's in_ifscrub_all misses it and hashdestroy of the in_ifaddr
+// table finds its address: "panic: hashdestroy: hashtbl ... not empty
+// (malloc type ifaddr)" under INVARIANTS at `jail -r` (seen on the 14.2
+// image's kernel.debug; C has the same order).  So:
+// - the hooks go at SI_SUB_PROTO_IFATTACHDOMAIN, before ip_destroy and
+//   ip6_destroy deregister the IPSEC_IN heads;
+// - the interfaces at (SI_SUB_PROTO_DOMAIN, SI_ORDER_SECOND): after
+//   ip_destroy/ip6_destroy (THIRD) scrubbed their addresses, and, being
+//   registered after key.c's key_vnet_destroy (same keys; vnet.c
+//   vnet_register_sysuninit inserts after equal keys and vnet_sysuninit
+//   runs the list backwards), before the SPD that holds their policies
+//   goes (and before rtables_destroy at SI_ORDER_FIRST).
 crate::vnet_sysuninit!(
-    VNET_UNINIT,
+    VNET_UNINIT_HOOKS,
     SI_SUB_PROTO_IFATTACHDOMAIN,
     SI_ORDER_ANY,
+    vnet_uninit_hooks
+);
+crate::vnet_sysuninit!(
+    VNET_UNINIT,
+    SI_SUB_PROTO_DOMAIN,
+    SI_ORDER_SECOND,
     vnet_uninit
 );
 
-/// SYSUNINIT(.., SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_FIRST): uninits
-/// run in reverse order, so this comes after every VNET's teardown.
+/// SYSUNINIT(.., SI_SUB_PROTO_DOMAIN, SI_ORDER_FIRST): uninits run in
+/// reverse order, so this comes after every VNET's teardown.
 extern "C" fn lock_uninit(_: *mut c_void) {
     destroy_lock();
 }
 crate::sysuninit!(
-    SI_SUB_PROTO_IFATTACHDOMAIN,
+    SI_SUB_PROTO_DOMAIN,
     SI_ORDER_FIRST,
     lock_uninit,
     core::ptr::null_mut()

@@ -8,7 +8,9 @@ use ko_check::with_ko;
 
 // sys/sys/kernel.h enum sysinit_sub_id / sysinit_elem_order
 const SI_SUB_KMEM: u32 = 0x180_0000;
+const SI_SUB_PROTO_DOMAIN: u32 = 0x880_0000;
 const SI_SUB_PROTO_IFATTACHDOMAIN: u32 = 0x880_8000;
+const SI_ORDER_SECOND: u32 = 0x1;
 const SI_ORDER_THIRD: u32 = 0x2;
 const SI_ORDER_ANY: u32 = 0xfff_ffff;
 // sys/sys/malloc.h
@@ -96,15 +98,18 @@ fn vnet(subsystem: u32, order: u32, func: &str) -> Udata {
 //
 // kmod/src/glue/vnet.rs:
 //   VNET_SYSINIT(VNET_INIT, SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_ANY, vnet_init)
-//   VNET_SYSUNINIT(VNET_UNINIT, SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_ANY, vnet_uninit)
-//   SYSUNINIT(SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_FIRST, lock_uninit, NULL)
+//   VNET_SYSUNINIT(VNET_UNINIT_HOOKS, SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_ANY, vnet_uninit_hooks)
+//   VNET_SYSUNINIT(VNET_UNINIT, SI_SUB_PROTO_DOMAIN, SI_ORDER_SECOND, vnet_uninit)
+//   SYSUNINIT(SI_SUB_PROTO_DOMAIN, SI_ORDER_FIRST, lock_uninit, NULL)
 const VNET_INIT: &str = "if_ipsec_kmod::glue::vnet::vnet_init";
 const VNET_UNINIT: &str = "if_ipsec_kmod::glue::vnet::vnet_uninit";
+const VNET_UNINIT_HOOKS: &str = "if_ipsec_kmod::glue::vnet::vnet_uninit_hooks";
 const LOCK_UNINIT: &str = "if_ipsec_kmod::glue::vnet::lock_uninit";
 const SI_ORDER_FIRST: u32 = 0;
 
 fn glue_sysinits() -> Vec<SysInit> {
     let (sub, order) = (SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_ANY);
+    let (dsub, dorder) = (SI_SUB_PROTO_DOMAIN, SI_ORDER_SECOND);
     vec![
         rec(
             sub,
@@ -116,15 +121,22 @@ fn glue_sysinits() -> Vec<SysInit> {
             sub,
             order,
             "vnet_register_sysuninit",
-            vnet(sub, order, VNET_UNINIT),
+            vnet(sub, order, VNET_UNINIT_HOOKS),
+        ),
+        rec(
+            dsub,
+            dorder,
+            "vnet_register_sysuninit",
+            vnet(dsub, dorder, VNET_UNINIT),
         ),
     ]
 }
 
 fn glue_sysuninits() -> Vec<SysInit> {
     let (sub, order) = (SI_SUB_PROTO_IFATTACHDOMAIN, SI_ORDER_ANY);
+    let (dsub, dorder) = (SI_SUB_PROTO_DOMAIN, SI_ORDER_SECOND);
     vec![
-        rec(sub, SI_ORDER_FIRST, LOCK_UNINIT, Udata::Null),
+        rec(dsub, SI_ORDER_FIRST, LOCK_UNINIT, Udata::Null),
         rec(
             sub,
             order,
@@ -135,7 +147,13 @@ fn glue_sysuninits() -> Vec<SysInit> {
             sub,
             order,
             "vnet_deregister_sysuninit",
-            vnet(sub, order, VNET_UNINIT),
+            vnet(sub, order, VNET_UNINIT_HOOKS),
+        ),
+        rec(
+            dsub,
+            dorder,
+            "vnet_deregister_sysuninit",
+            vnet(dsub, dorder, VNET_UNINIT),
         ),
     ]
 }

@@ -296,6 +296,22 @@ pub extern "C" fn if_attach(ifp: *mut c_void) {
 pub extern "C" fn if_detach(ifp: *mut c_void) {
     let _model = crate::malloc::Internal::enter();
     crate::epoch::may_sleep("if_detach");
+    // if_detach_internal: in a vnet that is shutting down it neither
+    // purges addresses nor runs the domains' ifdetach ("the stack
+    // teardown will do all the work top-down") but unlinks the ifnet, so
+    // ip_destroy/ip6_destroy, which scrub the addresses of the ifnets
+    // still on V_ifnet, must have run already: otherwise the address
+    // stays in the in_ifaddr hash ("hashdestroy: hashtbl not empty"
+    // panic under INVARIANTS, nd6_timer faults on GENERIC).
+    if let Some(v) = view(ifp as usize).map(|v| v.vnet) {
+        if crate::vnet::shutting_down(v) && !crate::vnet::ip_destroyed(v) {
+            violation(
+                ViolationKind::BadArgument,
+                "if_detach in a vnet being destroyed before ip_destroy/ip6_destroy: \
+                 its addresses stay in the address hashes (hashdestroy panic)",
+            );
+        }
+    }
     // if_detach_internal under ifnet_detach_sxlock: if_delgroups, then
     // if_down (clears IFF_UP).
     crate::witness::with_detach_lock(|| {

@@ -386,6 +386,12 @@ pub extern "C" fn key_register_ifnet(spp: *mut *mut secpolicy, count: c_uint) ->
 #[no_mangle]
 pub extern "C" fn key_unregister_ifnet(spp: *mut *mut secpolicy, count: c_uint) {
     let _model = crate::malloc::Internal::enter();
+    if crate::vnet::spd_destroyed(crate::vnet::curvnet() as usize) {
+        violation(
+            ViolationKind::BadArgument,
+            "key_unregister_ifnet after key_vnet_destroy: the vnet's SPD is gone",
+        );
+    }
     for i in 0..count as usize {
         // SAFETY: caller: array of `count` policy pointers.
         let sp = unsafe { *spp.add(i) };

@@ -44,6 +44,92 @@ pub static vnet_entry_ipsec_hhh_out: [usize; 2] = [0; 2];
 #[link_section = "set_vnet"]
 pub static vnet_entry__rt_numfibs: u32 = 1;
 
+/// The kernel's own VNET destructors around the module's, as 14.2
+/// registers them (b66633d79ade): ip_input.c / ip6_input.c
+/// `VNET_SYSUNINIT(ip|inet6, SI_SUB_PROTO_DOMAIN, SI_ORDER_THIRD,
+/// ip_destroy|ip6_destroy)` (scrub every interface's addresses still on
+/// V_ifnet, deregister the IPsec hhook heads, destroy the address
+/// hashes) and key.c `VNET_SYSUNINIT(key_vnet_destroy,
+/// SI_SUB_PROTO_DOMAIN, SI_ORDER_SECOND)` (the SPD goes).  Registered at
+/// boot, so a module's destructor with equal keys runs before them.
+static IP_DESTROY: KernelDestructor = KernelDestructor(vnet_sysinit {
+    subsystem: 0x880_0000,
+    order: 2,
+    func: Some(ip_destroy),
+    arg: std::ptr::null(),
+    link: sys_bindings::vnet::vnet_sysinit_tailq_entry {
+        tqe_next: std::ptr::null_mut(),
+        tqe_prev: std::ptr::null_mut(),
+    },
+});
+static KEY_VNET_DESTROY: KernelDestructor = KernelDestructor(vnet_sysinit {
+    subsystem: 0x880_0000,
+    order: 1,
+    func: Some(key_vnet_destroy),
+    arg: std::ptr::null(),
+    link: sys_bindings::vnet::vnet_sysinit_tailq_entry {
+        tqe_next: std::ptr::null_mut(),
+        tqe_prev: std::ptr::null_mut(),
+    },
+});
+
+/// A kernel `struct vnet_sysinit` in a static (read-only after init).
+#[repr(transparent)]
+struct KernelDestructor(vnet_sysinit);
+// SAFETY: never written; its pointers are NULL.
+unsafe impl Sync for KernelDestructor {}
+
+/// Teardown steps the kernel has run, per vnet: (ip_destroy, key_vnet_destroy).
+static STAGES: Mutex<Vec<(usize, bool, bool)>> = Mutex::new(Vec::new());
+
+fn stage(v: usize, f: impl FnOnce(&mut (usize, bool, bool))) {
+    crate::malloc::untracked(|| {
+        let mut g = STAGES.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(x) = g.iter_mut().find(|x| x.0 == v) {
+            f(x)
+        } else {
+            let mut x = (v, false, false);
+            f(&mut x);
+            g.push(x);
+        }
+    })
+}
+
+/// Has ip_destroy/ip6_destroy run in `v` (its addresses are scrubbed)?
+pub fn ip_destroyed(v: usize) -> bool {
+    crate::malloc::untracked(|| {
+        STAGES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|x| x.0 == v && x.1)
+    })
+}
+
+/// Has key_vnet_destroy run in `v` (its SPD is gone)?
+pub fn spd_destroyed(v: usize) -> bool {
+    crate::malloc::untracked(|| {
+        STAGES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|x| x.0 == v && x.2)
+    })
+}
+
+unsafe extern "C" fn ip_destroy(_: *const c_void) {
+    let v = curvnet();
+    stage(v as usize, |x| x.1 = true);
+    // hhook_head_deregister of the IPsec heads: EBUSY (and a warning)
+    // while a hook is still on one; the module must remove its hooks
+    // before (its VNET_SYSUNINIT at SI_SUB_PROTO_IFATTACHDOMAIN).
+    crate::hhook::vnet_uninit(v);
+}
+
+unsafe extern "C" fn key_vnet_destroy(_: *const c_void) {
+    stage(curvnet() as usize, |x| x.2 = true);
+}
+
 /// `struct vnet *vnet0` (sys/net/vnet.c).
 #[no_mangle]
 pub static mut vnet0: *mut vnet = std::ptr::null_mut();
@@ -149,7 +235,10 @@ pub(crate) fn reset() {
         r.inits.clear();
         r.uninits.clear();
         r.vnets.clear();
+        insert_sorted(&mut r.uninits, &raw const KEY_VNET_DESTROY.0 as usize);
+        insert_sorted(&mut r.uninits, &raw const IP_DESTROY.0 as usize);
     });
+    crate::malloc::untracked(|| STAGES.lock().unwrap_or_else(|e| e.into_inner()).clear());
     let v0 = alloc_vnet();
     // SAFETY: tests are serialised by Model::start; nothing reads vnet0
     // concurrently with this write.
@@ -201,7 +290,6 @@ pub fn destroy(v: *mut vnet) {
             run(vs, v);
         }
     });
-    crate::hhook::vnet_uninit(v);
     with(|r| r.vnets.retain(|&x| x != v as usize));
 }
 
@@ -266,4 +354,13 @@ pub fn set_numfibs(n: u32) {
     let p = var_addr(curvnet(), (&raw const vnet_entry__rt_numfibs).cast());
     // SAFETY: this vnet's copy of the variable.
     unsafe { p.cast::<u32>().write(n) };
+}
+
+/// Is `v` being torn down (`vnet->vnet_shutdown`, VNET_IS_SHUTTING_DOWN)?
+pub fn shutting_down(v: usize) -> bool {
+    if v == 0 {
+        return false;
+    }
+    // SAFETY: a live model vnet (interfaces name only live ones).
+    unsafe { (*(v as *const vnet)).vnet_shutdown }
 }

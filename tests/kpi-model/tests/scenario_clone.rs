@@ -130,9 +130,8 @@ fn vnet_move_takes_the_interface_along() {
         assert_eq!(get_addr4(i, false), (0, [203, 0, 113, 9]));
     });
     assert_eq!(m.spd_ifnet().len(), 4);
-    // vnet_destroy returns foreign interfaces home first (if.c
-    // vnet_if_return, VNET_SYSUNINIT at SI_SUB_VNET_DONE: before our
-    // uninit); the model's vnet::destroy does not, so do it here.
+    // `ifconfig ipsec0 -vnet`: back home before the vnet goes (the
+    // model's vnet::destroy would also return it, as if.c vnet_if_return).
     assert_eq!(kpi_model::ifnet::vmove(i, kpi_model::vnet::vnet0_ptr()), 0);
     assert!(m.spd_ifnet().is_empty());
     assert_eq!(get_reqid(&m, i), (0, 0), "77 is ipsec1's in vnet0: dropped");

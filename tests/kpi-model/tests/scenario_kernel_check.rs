@@ -19,6 +19,7 @@ fn refused(m: &Model, osreldate: i32) {
         // it may run on either side of MOD_LOAD).
         vs::run_register_sysinit(&gv::VNET_INIT);
         vs::run_register_sysuninit(&gv::VNET_UNINIT);
+        vs::run_register_sysuninit(&gv::VNET_UNINIT_HOOKS);
     });
     let v0 = kpi_model::vnet::vnet0_ptr();
     assert_eq!(kpi_model::hhook::hooks_in(v0, 2), 0, "no input hook");

@@ -18,6 +18,7 @@ pub fn load(m: &Model) {
         assert_eq!(if_ipsec_kmod::on_load(), Ok(()));
         vs::run_register_sysinit(&gv::VNET_INIT);
         vs::run_register_sysuninit(&gv::VNET_UNINIT);
+        vs::run_register_sysuninit(&gv::VNET_UNINIT_HOOKS);
     });
 }
 
@@ -25,6 +26,9 @@ pub fn load(m: &Model) {
 pub fn unload(m: &Model) {
     m.module(|| {
         assert_eq!(if_ipsec_kmod::on_unload(), Ok(()));
+        // SYSUNINITs in reverse (subsystem, order): the hooks'
+        // (IFATTACHDOMAIN) before the interfaces' (PROTO_DOMAIN, SECOND).
+        vs::run_deregister_sysuninit(&gv::VNET_UNINIT_HOOKS);
         vs::run_deregister_sysuninit(&gv::VNET_UNINIT);
         vs::run_deregister_sysinit(&gv::VNET_INIT);
         gv::destroy_lock();
