@@ -393,6 +393,29 @@ vt_tunnel_ping()
 	fi
 }
 
+# vt_teardown_rounds WHOSE DEFAULT_ROUNDS: the ping scenarios' teardown
+# (two vnet jails, ipsec0 with inet and inet6 addresses, a ping each way,
+# `jail -r`) repeated ${VT_TEARDOWN_ROUNDS:-DEFAULT_ROUNDS} times without
+# vt_cleanup's IPv6-removal workaround; WHOSE names the driver.
+vt_teardown_rounds()
+{
+	VT_RAW_TEARDOWN=1	# no workaround: show the kernel's behaviour
+	_tn=${VT_TEARDOWN_ROUNDS:-$2}
+	_ti=0
+	while [ "${_ti}" -lt "${_tn}" ]; do
+		_ti=$((_ti + 1))
+		if ! vt_two_jails || ! vt_tunnel_setup $((4 + 2 * (_ti % 2))) 100; then
+			vt_fail setup "round ${_ti}: setup failed"
+			break
+		fi
+		jexec vtA ping -c 2 -t 10 10.0.0.2 >/dev/null 2>&1
+		jexec vtA ping -6 -c 2 -t 10 2001:db8:1::2 >/dev/null 2>&1
+		vt_cleanup
+		echo "--- ${VT_NAME} round ${_ti} done"
+	done
+	vt_pass rounds "${_ti} rounds of jail -r with $1 ipsec0 (inet + inet6), no workaround, kernel alive"
+}
+
 # The differential command script: good and bad ifconfig/setkey commands run
 # in jail vtA (two jails set up, no tunnel yet). Output normalized so that
 # runs against the stock if_ipsec and ours compare line by line.

@@ -10,20 +10,6 @@
 # vmtest-timeout: 420
 . "$(dirname "$0")/lib.sh"
 vt_require_ours
-VT_RAW_TEARDOWN=1	# no workaround: show the kernel's behaviour
-n=${VT_TEARDOWN_ROUNDS:-16}
-i=0
-while [ "$i" -lt "$n" ]; do
-	i=$((i + 1))
-	if ! vt_two_jails || ! vt_tunnel_setup $((4 + 2 * (i % 2))) 100; then
-		vt_fail setup "round $i: setup failed"
-		break
-	fi
-	jexec vtA ping -c 2 -t 10 10.0.0.2 >/dev/null 2>&1
-	jexec vtA ping -6 -c 2 -t 10 2001:db8:1::2 >/dev/null 2>&1
-	vt_cleanup
-	echo "--- ${VT_NAME} round $i done"
-done
-vt_pass rounds "$i rounds of jail -r with our ipsec0 (inet + inet6), no workaround, kernel alive"
+vt_teardown_rounds "our" 16
 vt_done
 vt_unload_ours
