@@ -144,8 +144,14 @@ vt_require_ours()
 		exit 0
 	fi
 	vt_record_stock_cloners
+	# The module exists: one that does not load, or loads without
+	# providing interfaces, fails every scenario that needs it.
+	if ! vt_ours_loaded && ! _lo=$(kldload "${VMTEST_KO}" 2>&1); then
+		vt_fail "" "kldload ${VMTEST_KO}: ${_lo} ($(dmesg | tail -n 1))"
+		exit 0
+	fi
 	if ! vt_ours_active; then
-		vt_skip "" "module loaded but it provides no ipsec interfaces yet"
+		vt_fail "" "module loaded but it provides no ipsec interfaces"
 		vt_unload_ours >/dev/null 2>&1
 		exit 0
 	fi
