@@ -36,7 +36,7 @@ use crate::kpi::vnet::{with_vnet, CurVnet};
 use if_ipsec::ioctl::MTU_DEFAULT;
 use if_ipsec::names::{format_name, parse_name, UnitRequest};
 use if_ipsec::tables::{IfHandle, MapOp};
-use sys_bindings::errno::{EINVAL, ENXIO};
+use sys_bindings::errno::{EINVAL, ENOMEM, ENXIO};
 use sys_bindings::if_clone::IFC_F_FORCE;
 use sys_bindings::ifnet::IFT_TUNNEL;
 
@@ -172,7 +172,13 @@ fn destroy_any(
             // record; config::run).
             Ok(()) | Err(ENXIO) => break,
             Err(e) if !force => return Err((owner, e)),
-            Err(_) => g.unlocked(s, |s| pause_ticks(s, c"ipsecdst", 1)),
+            Err(ENOMEM) => g.unlocked(s, |s| pause_ticks(s, c"ipsecdst", 1)),
+            // Anything else is not memory and will not go away by
+            // waiting: go on rather than loop (kldunload would hang).
+            Err(e) => {
+                crate::kprintln!("if_ipsec: forced destroy went on after errno {}", e);
+                break;
+            }
         }
     }
     owner.softc().clear_vnet();

@@ -23,7 +23,7 @@ use crate::kpi::time::pause_ticks;
 use crate::kpi::vnet::{with_vnet, CurVnet, VnetHandle};
 use if_ipsec::iface::IfState;
 use if_ipsec::tables::MapOp;
-use sys_bindings::errno::ENXIO;
+use sys_bindings::errno::{ENOMEM, ENXIO};
 
 /// The if_reassign handler.
 pub struct Move;
@@ -74,8 +74,12 @@ fn leave_old(
         match r {
             Ok(rec) => return Some(rec),
             Err(ENXIO) => return Some(None), // the old VNET kept nothing
-            Err(_) => {
-                g.unlocked(s, |s| pause_ticks(s, c"ipsecmv", 1));
+            Err(ENOMEM) => g.unlocked(s, |s| pause_ticks(s, c"ipsecmv", 1)),
+            // Anything else is not memory and will not go away by
+            // waiting: never loop on it with the kernel's lock held.
+            Err(e) => {
+                crate::kprintln!("if_ipsec: vnet move went on after errno {}", e);
+                return Some(None);
             }
         }
     }
