@@ -2,11 +2,46 @@
 # charon (static, monolithic, /usr/local/libexec/ipsec/charon) with the
 # kernel-pfkey plugin; swanctl talks to it over vici.
 
-# vt_ike_start CONF: install CONF as swanctl.conf, start charon, load it.
+# vt_ike_require: the peer VM, strongSwan and our module, or SKIP/FAIL
+# (then false: the scenario exits).
+vt_ike_require()
+{
+	if [ -z "${VMTEST_PEER}" ]; then
+		vt_skip "" "no peer VM (vm-test/run --peer-image)"
+		return 1
+	fi
+	if [ ! -x /usr/local/libexec/ipsec/charon ]; then
+		vt_skip "" "no strongSwan in the image"
+		return 1
+	fi
+	vt_require_ours
+}
+
+# vt_ike_conf CONF: CONF with the options of VT_IKE_CONN (connection
+# level, after "proposals") and VT_IKE_CHILD (child level, after
+# "esp_proposals") added; several options are separated by ";".  One
+# tested configuration, varied per scenario (rekey_time, encap).
+vt_ike_conf()
+{
+	awk -v conn="${VT_IKE_CONN:-}" -v child="${VT_IKE_CHILD:-}" '
+	function add(opts, indent) {
+		n = split(opts, o, ";")
+		for (i = 1; i <= n; i++)
+			if (o[i] != "") print indent o[i]
+	}
+	{ print }
+	/^[ \t]*proposals = / { add(conn, "\t\t") }
+	/^[ \t]*esp_proposals = / { add(child, "\t\t\t\t") }
+	' "${VMTEST_ROOT}/guest/$1"
+}
+
+# vt_ike_start CONF: install CONF (with vt_ike_conf's additions) as
+# swanctl.conf, start charon, load it.  CONF "-" keeps the swanctl.conf
+# already installed (written by the scenario).
 vt_ike_start()
 {
 	mkdir -p /usr/local/etc/swanctl
-	cp "${VMTEST_ROOT}/guest/$1" /usr/local/etc/swanctl/swanctl.conf
+	[ "$1" = - ] || vt_ike_conf "$1" > /usr/local/etc/swanctl/swanctl.conf
 	vt_ike_stop
 	/usr/local/libexec/ipsec/charon > "${VT_TMP}/charon.log" 2>&1 &
 	# The vici socket appears once charon listens; then load (retried:
@@ -44,18 +79,85 @@ vt_ike_tunnel()
 	    ifconfig ipsec1 create tunnel "$1" "$2" reqid 300 >/dev/null || return 1
 	ifconfig ipsec1 inet "$3"/30 "$4" 2>/dev/null
 	ifconfig ipsec1 inet6 "$5" "$6" prefixlen 128 no_dad 2>/dev/null
+	vt_ike_linklocal ipsec1 "fe80::${5##*::}"
 	return 0
 }
 
-# vt_bird_start CONF: BIRD with CONF (socket /var/run/bird.ctl).
+# vt_ike_linklocal IF ADDR: IF's link-local address becomes ADDR.  Both
+# VMs are named fbsd-test, and FreeBSD derives the link-local of an
+# interface without a MAC (ipsec, gif, ...) from MD5(hostname) unless
+# another interface has a universal MAC to borrow (vtnet's 52:54:00:... is
+# locally administered): sys/netinet6/in6_ifattach.c get_ifid() /
+# get_rand_ifid().  Both ends of the tunnel would have the same fe80::
+# address and OSPFv3 next hops would point at ourselves; hosts with
+# different names do not have that problem.
+vt_ike_linklocal()
+{
+	_ll=$(ifconfig "$1" inet6 | sed -n 's/.*inet6 \(fe80::[^%]*\)%.*/\1/p')
+	[ "${_ll}" = "$2" ] && return 0
+	for _a in ${_ll}; do
+		ifconfig "$1" inet6 "${_a}%$1" -alias 2>/dev/null
+	done
+	ifconfig "$1" inet6 "$2%$1" prefixlen 64 no_dad
+}
+
+# vt_bird_start CONF: BIRD with CONF (socket /var/run/bird.ctl); CONF is
+# a file of guest/ or an absolute path.
 vt_bird_start()
 {
 	pkill -x bird 2>/dev/null
 	sleep 1
-	/usr/local/sbin/bird -c "${VMTEST_ROOT}/guest/$1" -s /var/run/bird.ctl
+	case "$1" in
+	/*) _bc=$1 ;;
+	*) _bc=${VMTEST_ROOT}/guest/$1 ;;
+	esac
+	/usr/local/sbin/bird -c "${_bc}" -s /var/run/bird.ctl
 }
 
 vt_bird_stop()
 {
 	pkill -x bird 2>/dev/null
+}
+
+# vt_ike_ospf_up NET4 NET6 LOCAL REMOTE INNER_LOCAL INNER_REMOTE
+#     INNER6_LOCAL INNER6_REMOTE CONF BIRDCONF [initiate]:
+# lo1 with NET4.1/24 and NET6::1/64, ipsec1 as vt_ike_tunnel, charon with
+# CONF (and the child initiated if the last argument says so), BIRD with
+# BIRDCONF.  Prints what failed.
+vt_ike_ospf_up()
+{
+	ifconfig lo1 >/dev/null 2>&1 || ifconfig lo1 create
+	ifconfig lo1 inet "$1.1/24" up
+	ifconfig lo1 inet6 "$2::1/64" no_dad
+	vt_ike_tunnel "$3" "$4" "$5" "$6" "$7" "$8" || { echo "ipsec1"; return 1; }
+	vt_ike_start "$9" || { echo "charon/swanctl --load-all"; return 1; }
+	if [ "${11:-}" = initiate ] &&
+	    ! swanctl --initiate --child vt --timeout 30 >/dev/null 2>&1; then
+		echo "CHILD_SA not established"; return 1
+	fi
+	vt_bird_start "${10}" || { echo "bird"; return 1; }
+}
+
+# vt_route_via DEST: is DEST routed through ipsec1?
+vt_route_via()
+{
+	route -n get "$@" 2>/dev/null | grep -q 'interface: ipsec1'
+}
+
+# vt_wait_route WANT SECONDS DEST...: wait until DEST's route through
+# ipsec1 exists (WANT=yes) or is gone (WANT=no); prints the seconds it
+# took; false on timeout.
+vt_wait_route()
+{
+	_want=$1; _max=$2; shift 2
+	_t0=$(date +%s)
+	while :; do
+		_now=$(date +%s)
+		if vt_route_via "$@"; then _got=yes; else _got=no; fi
+		if [ "${_got}" = "${_want}" ]; then
+			echo $((_now - _t0)); return 0
+		fi
+		[ $((_now - _t0)) -ge "${_max}" ] && return 1
+		sleep 0.5
+	done
 }

@@ -19,15 +19,10 @@ if [ ! -x /usr/local/libexec/ipsec/charon ] || [ ! -x /usr/local/sbin/bird ]; th
 	exit 0
 fi
 vt_require_ours
-ifconfig lo1 >/dev/null 2>&1 || ifconfig lo1 create
-ifconfig lo1 inet 172.16.1.1/24 up
-ifconfig lo1 inet6 2001:db8:f1::1/64 no_dad
-vt_ike_tunnel 192.0.2.1 192.0.2.2 10.3.0.1 10.3.0.2 2001:db8:3::1 2001:db8:3::2 ||
-    vt_fail setup "ipsec1"
-vt_ike_start swanctl-ours.conf || vt_fail setup "swanctl --load-all"
-swanctl --initiate --child vt --timeout 30 >/dev/null 2>&1 ||
-    vt_fail initiate "CHILD_SA not established"
-vt_bird_start bird-ours.conf || vt_fail setup "bird"
+if ! err=$(vt_ike_ospf_up 172.16.1 2001:db8:f1 192.0.2.1 192.0.2.2 10.3.0.1 \
+    10.3.0.2 2001:db8:3::1 2001:db8:3::2 swanctl-ours.conf bird-ours.conf initiate); then
+	vt_fail setup "${err}"
+fi
 # Learned routes: wait for the adjacency (hello 1 s) and the SPF.
 t0=$(date +%s); ok4=no; ok6=no
 while [ $(($(date +%s) - t0)) -lt 30 ]; do
@@ -42,17 +37,11 @@ done
 t=$(($(date +%s) - t0))
 vt_log birdc-route birdcl -s /var/run/bird.ctl show route
 vt_log birdc-ospf birdcl -s /var/run/bird.ctl show ospf neighbors
+vt_log ipsec1 ifconfig ipsec1
 [ $ok4 = yes ] && vt_pass ospf4 "172.16.2.0/24 learned through ipsec1 (OSPFv2) within ${t4:-?}s" ||
     vt_fail ospf4 "172.16.2.0/24 not routed through ipsec1"
-# OSPFv3: the adjacency over ipsec1 comes up (Full/PtP, shown above) on
-# both sides, but neither BIRD installs the other's prefix yet, the
-# stock driver's side included: reported, not judged, until understood.
-if [ $ok6 = yes ]; then
-	vt_pass ospf6 "2001:db8:f2::/64 learned through ipsec1 (OSPFv3) within ${t}s"
-else
-	n6=$(birdcl -s /var/run/bird.ctl show ospf neighbors ospf6 | grep -c 'Full/PtP')
-	vt_skip ospf6 "OSPFv3 adjacency Full on ${n6} link(s), 2001:db8:f2::/64 not learned (open: BIRD OSPFv3 routes over ipsec1)"
-fi
+[ $ok6 = yes ] && vt_pass ospf6 "2001:db8:f2::/64 learned through ipsec1 (OSPFv3) within ${t}s" ||
+    vt_fail ospf6 "2001:db8:f2::/64 not routed through ipsec1 (OSPFv3)"
 cap=${VT_TMP}/vtnet0.txt
 if vt_has tcpdump; then
 	tcpdump -n -l -p -i vtnet0 > "$cap" 2>&1 &
@@ -62,11 +51,9 @@ fi
 out=$(ping -c 3 -t 20 -S 172.16.1.1 172.16.2.1 2>&1) &&
     vt_pass ping4 "lo1 to lo1: $(echo "$out" | grep transmitted)" ||
     vt_fail ping4 "$(echo "$out" | tail -n 2 | tr '\n' '|')"
-if [ $ok6 = yes ]; then
-	out=$(ping -6 -c 3 -t 20 -S 2001:db8:f1::1 2001:db8:f2::1 2>&1) &&
-	    vt_pass ping6 "lo1 to lo1: $(echo "$out" | grep transmitted)" ||
-	    vt_fail ping6 "$(echo "$out" | tail -n 2 | tr '\n' '|')"
-fi
+out=$(ping -6 -c 3 -t 20 -S 2001:db8:f1::1 2001:db8:f2::1 2>&1) &&
+    vt_pass ping6 "lo1 to lo1: $(echo "$out" | grep transmitted)" ||
+    vt_fail ping6 "$(echo "$out" | tail -n 2 | tr '\n' '|')"
 if vt_has tcpdump; then
 	sleep 1; kill "$tp" 2>/dev/null; wait "$tp" 2>/dev/null
 	vt_log vtnet0 head -n 8 "$cap"

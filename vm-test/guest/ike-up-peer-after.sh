@@ -1,7 +1,7 @@
 #!/bin/sh
-# Peer side of "ike-up", after it: traffic from the peer to us over the
+# Peer side of "ike-up" (ike-rekey, ike-natt), after it: traffic from the peer to us over the
 # IKE-negotiated SAs, then charon stops.
-VT_NAME=ike-up
+VT_NAME=${VMTEST_SCENARIO:-ike-up}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ike-lib.sh"
 out=$(ping -c 3 -t 20 10.3.0.1 2>&1) &&

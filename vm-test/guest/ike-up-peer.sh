@@ -1,15 +1,16 @@
 #!/bin/sh
-# Peer side of "ike-up": the stock C if_ipsec, ipsec1 tunnel 192.0.2.2 ->
+# Peer side of "ike-up" (and of ike-rekey, ike-natt: VMTEST_SCENARIO names
+# the scenario): the stock C if_ipsec, ipsec1 tunnel 192.0.2.2 ->
 # 192.0.2.1 reqid 300, inner 10.3.0.2 <-> 10.3.0.1; charon with
 # swanctl-peer.conf waits for our initiation.
-VT_NAME=ike-up
+VT_NAME=${VMTEST_SCENARIO:-ike-up}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ike-lib.sh"
 kldstat -q -m ipsec || kldload ipsec
-ifconfig vtnet0 inet 192.0.2.2/24 up
-ifconfig ipsec1 create tunnel 192.0.2.2 192.0.2.1 reqid 300 >/dev/null &&
-    ifconfig ipsec1 inet 10.3.0.2/30 10.3.0.1 &&
-    ifconfig ipsec1 inet6 2001:db8:3::2 2001:db8:3::1 prefixlen 128 no_dad &&
-    vt_ike_start swanctl-peer.conf &&
-    vt_pass peer-setup "stock ipsec1 + charon on the peer" ||
-    vt_fail peer-setup "peer setup failed: $(tail -n 3 "${VT_TMP}/load.log" | tr '\n' '|')"
+if ! vt_ike_tunnel 192.0.2.2 192.0.2.1 10.3.0.2 10.3.0.1 2001:db8:3::2 2001:db8:3::1; then
+	vt_fail peer-setup "stock ipsec1 on the peer"
+elif ! vt_ike_start swanctl-peer.conf; then
+	vt_fail peer-setup "charon on the peer: $(tail -n 3 "${VT_TMP}/load.log" | tr '\n' '|')"
+else
+	vt_pass peer-setup "stock ipsec1 + charon on the peer"
+fi
