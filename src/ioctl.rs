@@ -27,8 +27,18 @@ use crate::errno::{Errno, Result};
 
 /// Smallest MTU (`IPSEC_MTU_MIN`, sys/net/if_ipsec.h).
 pub const MTU_MIN: u32 = 1280;
-/// Largest MTU (`IPSEC_MTU_MAX`).
-pub const MTU_MAX: u32 = 8192;
+/// The C driver's largest MTU (`IPSEC_MTU_MAX`, sys/net/if_ipsec.c): 8192,
+/// too small for a tunnel over a 9000-byte jumbo-frame underlay.
+pub const C_MTU_MAX: u32 = 8192;
+/// Worst-case ESP tunnel-mode overhead on the outer packet, rounded up:
+/// outer IPv6 header 40, NAT-T UDP 8, ESP header 8, IV 16, padding up to
+/// 15 + trailer 2, ICV up to 32 (HMAC-SHA2-512/256) = 121.
+pub const ESP_OVERHEAD_MAX: u32 = 128;
+/// Largest MTU: an inner packet of this size plus the worst ESP overhead
+/// still fits one outer IP packet (`IP_MAXPACKET`, 65535); beyond the
+/// outer path's own MTU the kernel fragments the outer packet, as for any
+/// tunnel.  Deliberately above [`C_MTU_MAX`] (jumbo frames).
+pub const MTU_MAX: u32 = 65535 - ESP_OVERHEAD_MAX;
 /// Default MTU (`IPSEC_MTU`).
 pub const MTU_DEFAULT: u32 = 1400;
 

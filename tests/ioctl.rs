@@ -10,7 +10,7 @@ mod common;
 use common::*;
 
 use if_ipsec::addr::{Addr, Family};
-use if_ipsec::ioctl::{decode, encode_addr, encode_fib, reply_addr, Command, End};
+use if_ipsec::ioctl::{decode, encode_addr, encode_fib, reply_addr, Command, End, MTU_MAX};
 use if_ipsec::Errno;
 use sys_bindings::net::ioctl::*;
 use sys_bindings::net::{ifreq, in6_ifreq, sockaddr_in, sockaddr_in6};
@@ -36,14 +36,21 @@ fn ipsec_ioctl_noops() {
     assert!(Command::DeleteTunnel.needs_config_lock());
 }
 
-/// mirrors if_ipsec.c ipsec_ioctl SIOCSIFMTU: IPSEC_MTU_MIN..=IPSEC_MTU_MAX, else EINVAL.
+/// mirrors if_ipsec.c ipsec_ioctl SIOCSIFMTU: IPSEC_MTU_MIN..=max, else
+/// EINVAL; the maximum deliberately differs from C's IPSEC_MTU_MAX (8192):
+/// jumbo MTUs (9000 and up) are accepted up to 65535 minus the worst ESP
+/// overhead.
 #[test]
 fn ipsec_ioctl_sifmtu_bounds() {
     let mtu = |m: i32| ifr_with(|r| r.ifr_ifru.bytes[..4].copy_from_slice(&m.to_ne_bytes()));
     assert_eq!(decode(SIOCSIFMTU, &mtu(1280)), Ok(Command::SetMtu(1280)));
     assert_eq!(decode(SIOCSIFMTU, &mtu(8192)), Ok(Command::SetMtu(8192)));
+    assert_eq!(decode(SIOCSIFMTU, &mtu(8193)), Ok(Command::SetMtu(8193)));
+    assert_eq!(decode(SIOCSIFMTU, &mtu(9000)), Ok(Command::SetMtu(9000)));
+    assert_eq!(MTU_MAX, 65407);
+    assert_eq!(decode(SIOCSIFMTU, &mtu(65407)), Ok(Command::SetMtu(65407)));
+    assert_eq!(decode(SIOCSIFMTU, &mtu(65408)), Err(Errno::EINVAL));
     assert_eq!(decode(SIOCSIFMTU, &mtu(1279)), Err(Errno::EINVAL));
-    assert_eq!(decode(SIOCSIFMTU, &mtu(8193)), Err(Errno::EINVAL));
     assert_eq!(decode(SIOCSIFMTU, &mtu(-1)), Err(Errno::EINVAL));
 }
 

@@ -201,8 +201,8 @@ fn setkey_visible_policy_fields() {
     m.assert_clean();
 }
 
-/// mirrors ipsec_ioctl SIOCSIFMTU: IPSEC_MTU_MIN..IPSEC_MTU_MAX, else
-/// EINVAL; SIOCSIFADDR sets IFF_UP.
+/// mirrors ipsec_ioctl SIOCSIFMTU: IPSEC_MTU_MIN..max, else EINVAL (the
+/// maximum is 65407, above C's 8192: jumbo MTUs); SIOCSIFADDR sets IFF_UP.
 #[test]
 fn mtu_bounds_and_ifaddr_up() {
     let m = Model::start();
@@ -214,7 +214,10 @@ fn mtu_bounds_and_ifaddr_up() {
         kpi_model::ifnet::call_ioctl(i, sys_bindings::net::ioctl::SIOCSIFMTU as _, &mut b)
     };
     assert_eq!(mtu(1279), EINVAL);
-    assert_eq!(mtu(8193), EINVAL);
+    assert_eq!(mtu(65408), EINVAL);
+    assert_eq!(kpi_model::ifnet::view(i).map(|v| v.mtu), Some(1400));
+    assert_eq!(mtu(9000), 0);
+    assert_eq!(kpi_model::ifnet::view(i).map(|v| v.mtu), Some(9000));
     assert_eq!(mtu(1500), 0);
     assert_eq!(kpi_model::ifnet::view(i).map(|v| v.mtu), Some(1500));
     assert_eq!(up(i), 0);
