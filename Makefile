@@ -125,3 +125,18 @@ vm-test: all
 vm-test-debug:
 	$(MAKE) --no-print-directory vm-test VMTEST_ARGS="--kernel kernel.debug --no-stock $(VMTEST_ARGS)"
 vm-test-all: vm-test vm-test-debug
+
+# In-kernel benchmark (issue 14): one boot of the shared image measures the
+# stock C if_ipsec, then ours (vm-test/guest/bench.sh), with the load
+# generator vm-test/bench cross-built for FreeBSD against the image's
+# sysroot.  Results in build/vm-bench-logs; figures go to BENCHMARKS.md.
+BENCH_BIN = $(BUILDDIR)/ipsec-bench
+.PHONY: vm-bench bench-bin
+bench-bin:
+	@sysroot="$$($(SHARED_FREEBSD)/image.sh sysroot)" || { echo "vm-bench: no sysroot in $(SHARED_FREEBSD)"; exit 1; }; \
+	vm-test/bench/cross-build.sh "$$sysroot" $(BENCH_BIN)
+vm-bench: all bench-bin
+	@img="$(VMTEST_IMAGE)"; \
+	if [ -z "$$img" ]; then echo "vm-bench: SKIPPED: no FREEBSD_IMAGE and no $(SHARED_FREEBSD)/image.sh"; exit 0; fi; \
+	vm-test/run --image "$$img" --ko "$(VMTEST_KO)" --bin $(BENCH_BIN) --bench \
+	    --memory 2048 --logdir $(BUILDDIR)/vm-bench-logs $(VMTEST_ARGS)

@@ -78,6 +78,12 @@ pub const IPSECGREQID: u64 = iowr(b'i', 160, IFREQ);
 /// if_ipsec.h `_IOW('i', 161, struct ifreq)`.
 pub const IPSECSREQID: u64 = iow(b'i', 161, IFREQ);
 
+/// `SIOCIFCREATE2` (sys/sys/sockio.h:130): create a cloned interface by
+/// name, as `ifconfig NAME create`; used by vm-test's benchmark program.
+pub const SIOCIFCREATE2: u64 = iowr(b'i', 124, IFREQ);
+/// `SIOCIFDESTROY` (sys/sys/sockio.h:131): destroy a cloned interface.
+pub const SIOCIFDESTROY: u64 = iow(b'i', 121, IFREQ);
+
 // The numbers FreeBSD's headers give (formula applied by hand: 'i' = 0x69,
 // sizeof ifreq 32 = 0x20, ifaliasreq 68 = 0x44, in6_aliasreq 136 = 0x88,
 // in6_ifreq 288 = 0x120).
@@ -98,3 +104,5 @@ const_assert_eq!(SIOCGIFPSRCADDR_IN6, 0xc120_6947);
 const_assert_eq!(SIOCGIFPDSTADDR_IN6, 0xc120_6948);
 const_assert_eq!(IPSECGREQID, 0xc020_69a0);
 const_assert_eq!(IPSECSREQID, 0x8020_69a1);
+const_assert_eq!(SIOCIFCREATE2, 0xc020_697c);
+const_assert_eq!(SIOCIFDESTROY, 0x8020_6979);

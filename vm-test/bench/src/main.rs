@@ -1,0 +1,51 @@
+//! `ipsec-bench`: the load generator of `make vm-bench` (issue 14), a
+//! FreeBSD userland program cross-built on Linux against the shared
+//! sysroot.  It issues the interface ioctls itself, so fork/exec of
+//! ifconfig(8) does not hide the kernel's cost, and blasts UDP through a
+//! tunnel without waiting for replies.  It works the same against the
+//! stock C if_ipsec and ours: both answer the same requests.
+//!
+//! ```text
+//! ipsec-bench create N BASE      ipsec<BASE>..: create, tunnel, reqid
+//! ipsec-bench change BASE        one reqid and one tunnel change of ipsec<BASE>
+//! ipsec-bench destroy N BASE     destroy them again
+//! ipsec-bench blast ADDR:PORT SECONDS SIZE   UDP as fast as it goes
+//! ipsec-bench sink PORT SECONDS              count what arrives
+//! ```
+//! Every command prints one `key=value` line.
+mod ctl;
+mod udp;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args.iter().map(String::as_str).collect::<Vec<_>>()) {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ipsec-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(words: &[&str]) -> Result<String, String> {
+    match words {
+        ["create", n, base] => ctl::create(num(n)?, num(base)?),
+        ["destroy", n, base] => ctl::destroy(num(n)?, num(base)?),
+        ["change", base] => ctl::change(num(base)?),
+        ["blast", dst, secs, size] => udp::blast(dst, num(secs)?, num(size)?),
+        ["sink", port, secs] => udp::sink(num(port)?, num(secs)?),
+        _ => Err("usage: ipsec-bench create|destroy N BASE | change BASE | \
+                  blast ADDR:PORT SECONDS SIZE | sink PORT SECONDS"
+            .to_string()),
+    }
+}
+
+/// A decimal argument.
+fn num(s: &str) -> Result<u32, String> {
+    s.parse().map_err(|_| format!("not a number: {s}"))
+}
