@@ -64,7 +64,7 @@ bench_table()
 	printf '%-22s %-12s %12s %12s %8s\n' case figure C ours ours/C
 	for key in $(sed -n 's/^BENCH driver=ours \([^ ]*\) .*/\1/p' "$RAW" | sort -u); do
 		case $key in
-		ctl-*) fields="create_s destroy_s reqid_us tunnel_us mem_per_if" ;;
+		ctl-*) fields="create_s clone_s tunnel_s reqid_s destroy_s reqid_us tunnel_us mem_per_if" ;;
 		*) fields="tx_pps rx_pps" ;;
 		esac
 		for f in $fields; do
@@ -89,7 +89,7 @@ bench_ctl()
 			m1=$(bench_mem)
 			ch=$($B change 1000) || { vt_fail "$1-ctl" "change: $ch"; return 1; }
 			d=$($B destroy "$n" 1000) || { vt_fail "$1-ctl" "destroy $n: $d"; return 1; }
-			echo "BENCH driver=$1 ctl-$n round=$r create_s=$(echo "$c" | sed -n 's/.*seconds=\([^ ]*\).*/\1/p') destroy_s=$(echo "$d" | sed -n 's/.*seconds=\([^ ]*\).*/\1/p') $(echo "$ch" | cut -d' ' -f2-) mem_per_if=$(((m1 - m0) / n))" |
+			echo "BENCH driver=$1 ctl-$n round=$r create_s=$(echo "$c" | sed -n 's/.*seconds=\([^ ]*\).*/\1/p') $(echo "$c" | cut -d' ' -f5-) destroy_s=$(echo "$d" | sed -n 's/.*seconds=\([^ ]*\).*/\1/p') $(echo "$ch" | cut -d' ' -f2-) mem_per_if=$(((m1 - m0) / n))" |
 			    tee -a "$RAW"
 			r=$((r + 1))
 		done

@@ -1,7 +1,7 @@
 //! Control plane: the ioctls of `ifconfig ipsecN create tunnel A B reqid R`
 //! and `ifconfig ipsecN destroy`, issued directly and timed.
 use std::ffi::{c_int, c_ulong};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use sys_bindings::net::ioctl::{IPSECSREQID, SIOCIFCREATE2, SIOCIFDESTROY, SIOCSIFPHYADDR};
 use sys_bindings::net::{ifreq, in_addr, in_aliasreq, sockaddr_in};
 use zerocopy::IntoBytes;
@@ -82,15 +82,36 @@ fn remote(i: u32) -> [u8; 4] {
     [198, 18 + (b & 1), c, d]
 }
 
-fn create_one(s: &Sock, unit: u32, remote: [u8; 4], reqid: u32) -> Result<(), String> {
+/// Time spent in each of the three requests, summed over interfaces.
+#[derive(Default)]
+struct Phases {
+    clone: Duration,
+    tunnel: Duration,
+    reqid: Duration,
+}
+
+fn create_one(
+    s: &Sock,
+    unit: u32,
+    remote: [u8; 4],
+    reqid: u32,
+    p: &mut Phases,
+) -> Result<(), String> {
+    let t = Instant::now();
     let mut r = ifreq {
         ifr_name: name(unit),
         ..Default::default()
     };
     s.ioctl(SIOCIFCREATE2, &mut r)
         .map_err(|e| format!("create ipsec{unit}: {e}"))?;
+    let t1 = Instant::now();
     set_tunnel(s, unit, remote)?;
-    set_reqid(s, unit, reqid)
+    let t2 = Instant::now();
+    set_reqid(s, unit, reqid)?;
+    p.clone += t1 - t;
+    p.tunnel += t2 - t1;
+    p.reqid += t2.elapsed();
+    Ok(())
 }
 
 fn set_tunnel(s: &Sock, unit: u32, remote: [u8; 4]) -> Result<(), String> {
@@ -126,11 +147,18 @@ fn check(n: u32, base: u32) -> Result<(), String> {
 pub fn create(n: u32, base: u32) -> Result<String, String> {
     check(n, base)?;
     let s = Sock::open()?;
+    let mut p = Phases::default();
     let t = Instant::now();
     for i in 0..n {
-        create_one(&s, base + i, remote(i), base + i)?;
+        create_one(&s, base + i, remote(i), base + i, &mut p)?;
     }
-    Ok(rate("create", n, t))
+    Ok(format!(
+        "{} clone_s={:.3} tunnel_s={:.3} reqid_s={:.3}",
+        rate("create", n, t),
+        p.clone.as_secs_f64(),
+        p.tunnel.as_secs_f64(),
+        p.reqid.as_secs_f64()
+    ))
 }
 
 /// Destroy them again.
