@@ -27,7 +27,7 @@ use crate::errno::{Errno, Result};
 
 /// Smallest MTU (`IPSEC_MTU_MIN`, sys/net/if_ipsec.h).
 pub const MTU_MIN: u32 = 1280;
-/// The C driver's largest MTU (`IPSEC_MTU_MAX`, sys/net/if_ipsec.c): 8192,
+/// The C driver's largest MTU (`IPSEC_MTU_MAX`, sys/net/if_ipsec.h:33): 8192,
 /// too small for a tunnel over a 9000-byte jumbo-frame underlay.
 pub const C_MTU_MAX: u32 = 8192;
 /// Worst-case ESP tunnel-mode overhead on the outer packet, rounded up:

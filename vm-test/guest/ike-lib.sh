@@ -161,3 +161,63 @@ vt_wait_route()
 		sleep 0.5
 	done
 }
+
+# vt_ike_ours: our end of the ike-up tunnel: ipsec1 (vt_ike_tunnel), charon
+# with swanctl-ours.conf (plus VT_IKE_CONN / VT_IKE_CHILD), the child
+# initiated (check "initiate").
+vt_ike_ours()
+{
+	vt_ike_tunnel 192.0.2.1 192.0.2.2 10.3.0.1 10.3.0.2 2001:db8:3::1 2001:db8:3::2 ||
+	    vt_fail setup "ipsec1"
+	vt_ike_start swanctl-ours.conf ||
+	    vt_fail setup "swanctl --load-all: $(tail -n 3 "${VT_TMP}/load.log" | tr '\n' '|')"
+	if _out=$(swanctl --initiate --child vt --timeout 30 2>&1); then
+		vt_pass initiate "CHILD_SA vt established"
+	else
+		vt_fail initiate "$(echo "${_out}" | tail -n 3 | tr '\n' '|')"
+	fi
+}
+
+# vt_ike_pings [SRC4 DST4 SRC6 DST6]: 3 pings each way of IPv4 and IPv6
+# through ipsec1 (checks ping4, ping6); default: the tunnel's inner
+# addresses.
+vt_ike_pings()
+{
+	for _v in 4 6; do
+		if [ "${_v}" = 4 ]; then
+			set -- "${1:-}" "${2:-10.3.0.2}" "${3:-}" "${4:-2001:db8:3::2}"
+			_args="${1:+-S $1} $2"
+		else
+			_args="-6 ${3:+-S $3} $4"
+		fi
+		# shellcheck disable=SC2086 # _args holds several words
+		_out=$(ping -c 3 -t 20 ${_args} 2>&1) &&
+		    vt_pass "ping${_v}" "${1:+lo1 to lo1: }$(echo "${_out}" | grep transmitted)" ||
+		    vt_fail "ping${_v}" "$(echo "${_out}" | tail -n 2 | tr '\n' '|')"
+	done
+}
+
+# vt_underlay_start / vt_underlay_stop LINES PATTERN WHAT: tcpdump on
+# vtnet0 into ${VT_TMP}/vtnet0.txt; stop shows its first LINES lines and
+# passes check "underlay" when PATTERN (grep) is there and no ICMP is
+# (nothing in cleartext); WHAT says what was expected.  Without tcpdump
+# there is nothing to judge.
+vt_underlay_start()
+{
+	VT_TP=
+	vt_has tcpdump || return 0
+	tcpdump -n -l -p -i vtnet0 > "${VT_TMP}/vtnet0.txt" 2>&1 &
+	VT_TP=$!
+	sleep 1
+}
+vt_underlay_stop()
+{
+	[ -n "${VT_TP}" ] || return 1
+	sleep 1; kill "${VT_TP}" 2>/dev/null; wait "${VT_TP}" 2>/dev/null
+	vt_log vtnet0 head -n "$1" "${VT_TMP}/vtnet0.txt"
+	if grep -q "$2" "${VT_TMP}/vtnet0.txt" && ! grep -q 'ICMP' "${VT_TMP}/vtnet0.txt"; then
+		vt_pass underlay "$3 on vtnet0, no cleartext"
+	else
+		vt_fail underlay "not $3 (or cleartext) on vtnet0"
+	fi
+}

@@ -42,26 +42,8 @@ vt_log ipsec1 ifconfig ipsec1
     vt_fail ospf4 "172.16.2.0/24 not routed through ipsec1"
 [ $ok6 = yes ] && vt_pass ospf6 "2001:db8:f2::/64 learned through ipsec1 (OSPFv3) within ${t}s" ||
     vt_fail ospf6 "2001:db8:f2::/64 not routed through ipsec1 (OSPFv3)"
-cap=${VT_TMP}/vtnet0.txt
-if vt_has tcpdump; then
-	tcpdump -n -l -p -i vtnet0 > "$cap" 2>&1 &
-	tp=$!
-	sleep 1
-fi
-out=$(ping -c 3 -t 20 -S 172.16.1.1 172.16.2.1 2>&1) &&
-    vt_pass ping4 "lo1 to lo1: $(echo "$out" | grep transmitted)" ||
-    vt_fail ping4 "$(echo "$out" | tail -n 2 | tr '\n' '|')"
-out=$(ping -6 -c 3 -t 20 -S 2001:db8:f1::1 2001:db8:f2::1 2>&1) &&
-    vt_pass ping6 "lo1 to lo1: $(echo "$out" | grep transmitted)" ||
-    vt_fail ping6 "$(echo "$out" | tail -n 2 | tr '\n' '|')"
-if vt_has tcpdump; then
-	sleep 1; kill "$tp" 2>/dev/null; wait "$tp" 2>/dev/null
-	vt_log vtnet0 head -n 8 "$cap"
-	if grep -q 'ESP(spi' "$cap" && ! grep -q 'ICMP' "$cap"; then
-		vt_pass underlay "only ESP (and IKE) on vtnet0"
-	else
-		vt_fail underlay "cleartext or no ESP on vtnet0"
-	fi
-fi
+vt_underlay_start
+vt_ike_pings 172.16.1.1 172.16.2.1 2001:db8:f1::1 2001:db8:f2::1
+vt_underlay_stop 8 'ESP(spi' "only ESP (and IKE)"
 vt_bird_stop
 vt_done "OSPFv2+v3 by BIRD over the IKEv2 tunnel, ours <-> stock"

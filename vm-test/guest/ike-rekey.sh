@@ -11,12 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ike-lib.sh"
 vt_ike_require || exit 0
-vt_ike_tunnel 192.0.2.1 192.0.2.2 10.3.0.1 10.3.0.2 2001:db8:3::1 2001:db8:3::2 ||
-    vt_fail setup "ipsec1"
-VT_IKE_CHILD="rekey_time = 20s" vt_ike_start swanctl-ours.conf ||
-    vt_fail setup "swanctl --load-all"
-swanctl --initiate --child vt --timeout 30 >/dev/null 2>&1 ||
-    vt_fail initiate "CHILD_SA not established"
+VT_IKE_CHILD="rekey_time = 20s" vt_ike_ours
 ping -q -i 0.2 -c 375 -W 1000 10.3.0.2 > "${VT_TMP}/ping.txt" 2>&1
 ping6 -q -c 3 2001:db8:3::2 > "${VT_TMP}/ping6.txt" 2>&1
 # Each CHILD_SA gets the next unique id ("vt: #N, reqid 300, INSTALLED");
