@@ -97,21 +97,16 @@ bench_ctl()
 	done
 }
 
-# bench_sas TRANSFORM: manual SAs for reqid 100 in both jails.
+# bench_sas TRANSFORM: the tunnel's SAs (vt_sas) with TRANSFORM, null
+# (ESP null + HMAC-SHA1, the cheapest) or gcm (vt_sas's own AES-GCM).
 bench_sas()
 {
+	VT_SA_AB=; VT_SA_BA=
 	if [ "$1" = null ]; then
-		_e="-E null \"\" -A hmac-sha1 0x$(printf '%040d' 1)"
-		_f="-E null \"\" -A hmac-sha1 0x$(printf '%040d' 2)"
-	else
-		_e="-E aes-gcm-16 ${VT_KEY_AB}"; _f="-E aes-gcm-16 ${VT_KEY_BA}"
+		VT_SA_AB="-E null \"\" -A hmac-sha1 0x$(printf '%040d' 1)"
+		VT_SA_BA="-E null \"\" -A hmac-sha1 0x$(printf '%040d' 2)"
 	fi
-	for _j in vtA vtB; do
-		printf '%s\n' "flush;" \
-		    "add 198.51.100.1 198.51.100.2 esp 0x1001 -m tunnel -u 100 ${_e};" \
-		    "add 198.51.100.2 198.51.100.1 esp 0x1002 -m tunnel -u 100 ${_f};" |
-		    jexec "${_j}" setkey -c > "${VT_TMP}/setkey.txt" 2>&1 || return 1
-	done
+	vt_sas 198.51.100.1 198.51.100.2 100
 }
 
 # bench_pkt DRIVER: packet rates per transform and number of other interfaces.

@@ -20,8 +20,7 @@ if [ ! -x /usr/local/sbin/bird ]; then
 	vt_skip "" "no BIRD in the image"
 	exit 0
 fi
-if ! err=$(vt_ike_ospf_up 172.16.1 2001:db8:f1 192.0.2.1 192.0.2.2 10.3.0.1 \
-    10.3.0.2 2001:db8:3::1 2001:db8:3::2 swanctl-ours.conf bird-ours.conf initiate); then
+if ! err=$(vt_ike_ospf_up ours); then
 	vt_fail setup "${err}"
 fi
 if t=$(vt_wait_route yes 30 172.16.2.1); then

@@ -70,16 +70,31 @@ vt_ike_stop()
 	rm -f /var/run/charon.vici /var/run/charon.pid
 }
 
-# vt_ike_tunnel LOCAL REMOTE INNER_LOCAL INNER_REMOTE INNER6_LOCAL INNER6_REMOTE:
-# ipsec1 (reqid 300) over vtnet0, as ike-up sets it up (idempotent).
+# The two ends of the ike-* tunnel, by side (ours: this VM, 192.0.2.1;
+# peer: the stock driver's VM, 192.0.2.2).  vt_ike_addrs SIDE: "local remote
+# inner_local inner_remote inner6_local inner6_remote N", N being the
+# side's number (lo1 networks 172.16.N.0/24, 2001:db8:fN::/64; link-local
+# fe80::N).
+vt_ike_addrs()
+{
+	if [ "$1" = ours ]; then
+		echo "192.0.2.1 192.0.2.2 10.3.0.1 10.3.0.2 2001:db8:3::1 2001:db8:3::2 1"
+	else
+		echo "192.0.2.2 192.0.2.1 10.3.0.2 10.3.0.1 2001:db8:3::2 2001:db8:3::1 2"
+	fi
+}
+
+# vt_ike_tunnel SIDE: ipsec1 (reqid 300) over vtnet0 for SIDE, as ike-up
+# sets it up (idempotent).
 vt_ike_tunnel()
 {
+	set -- $(vt_ike_addrs "$1")
 	ifconfig vtnet0 inet "$1"/24 up
 	ifconfig ipsec1 >/dev/null 2>&1 ||
 	    ifconfig ipsec1 create tunnel "$1" "$2" reqid 300 >/dev/null || return 1
 	ifconfig ipsec1 inet "$3"/30 "$4" 2>/dev/null
 	ifconfig ipsec1 inet6 "$5" "$6" prefixlen 128 no_dad 2>/dev/null
-	vt_ike_linklocal ipsec1 "fe80::${5##*::}"
+	vt_ike_linklocal ipsec1 "fe80::$7"
 	return 0
 }
 
@@ -119,23 +134,22 @@ vt_bird_stop()
 	pkill -x bird 2>/dev/null
 }
 
-# vt_ike_ospf_up NET4 NET6 LOCAL REMOTE INNER_LOCAL INNER_REMOTE
-#     INNER6_LOCAL INNER6_REMOTE CONF BIRDCONF [initiate]:
-# lo1 with NET4.1/24 and NET6::1/64, ipsec1 as vt_ike_tunnel, charon with
-# CONF (and the child initiated if the last argument says so), BIRD with
-# BIRDCONF.  Prints what failed.
+# vt_ike_ospf_up SIDE: lo1 with SIDE's networks, ipsec1 (vt_ike_tunnel),
+# charon with swanctl-SIDE.conf (our side initiates the child), BIRD with
+# bird-SIDE.conf.  Prints what failed.
 vt_ike_ospf_up()
 {
+	_n=$(vt_ike_addrs "$1" | cut -d' ' -f7)
 	ifconfig lo1 >/dev/null 2>&1 || ifconfig lo1 create
-	ifconfig lo1 inet "$1.1/24" up
-	ifconfig lo1 inet6 "$2::1/64" no_dad
-	vt_ike_tunnel "$3" "$4" "$5" "$6" "$7" "$8" || { echo "ipsec1"; return 1; }
-	vt_ike_start "$9" || { echo "charon/swanctl --load-all"; return 1; }
-	if [ "${11:-}" = initiate ] &&
+	ifconfig lo1 inet "172.16.${_n}.1/24" up
+	ifconfig lo1 inet6 "2001:db8:f${_n}::1/64" no_dad
+	vt_ike_tunnel "$1" || { echo "ipsec1"; return 1; }
+	vt_ike_start "swanctl-$1.conf" || { echo "charon/swanctl --load-all"; return 1; }
+	if [ "$1" = ours ] &&
 	    ! swanctl --initiate --child vt --timeout 30 >/dev/null 2>&1; then
 		echo "CHILD_SA not established"; return 1
 	fi
-	vt_bird_start "${10}" || { echo "bird"; return 1; }
+	vt_bird_start "bird-$1.conf" || { echo "bird"; return 1; }
 }
 
 # vt_route_via DEST: is DEST routed through ipsec1?
@@ -167,8 +181,7 @@ vt_wait_route()
 # initiated (check "initiate").
 vt_ike_ours()
 {
-	vt_ike_tunnel 192.0.2.1 192.0.2.2 10.3.0.1 10.3.0.2 2001:db8:3::1 2001:db8:3::2 ||
-	    vt_fail setup "ipsec1"
+	vt_ike_tunnel ours || vt_fail setup "ipsec1"
 	vt_ike_start swanctl-ours.conf ||
 	    vt_fail setup "swanctl --load-all: $(tail -n 3 "${VT_TMP}/load.log" | tr '\n' '|')"
 	if _out=$(swanctl --initiate --child vt --timeout 30 2>&1); then

@@ -43,43 +43,24 @@ vt_many_untunnel()
 	done
 }
 
-# vt_many_swanctl SIDE: swanctl.conf with one connection per tunnel, the
-# same shape as swanctl-ours.conf (route-based: reqid, policies = no).
-# Our side starts every connection at load (start_action = start).
+# vt_many_swanctl SIDE: swanctl.conf with one connection per tunnel: the
+# tested connection of swanctl-SIDE.conf (the README example), renamed
+# t<i>, with tunnel i's addresses and reqid; our side starts each at load
+# (start_action = start).  One PSK for all (no ids).
 vt_many_swanctl()
 {
+	[ "$1" = ours ] && _sa="start_action = start" || _sa=
+	_conn=$(VT_IKE_CHILD=${_sa} vt_ike_conf "swanctl-$1.conf" |
+	    sed -n '/^connections {/,/^}/p' | sed '1d;$d')
+	set -- "$1" $(vt_ike_addrs "$1")
 	echo "connections {"
 	_i=1
 	while [ "${_i}" -le "${VT_MANY}" ]; do
-		set -- "$1" $(vt_many_addrs "$1" "${_i}")
-		cat <<EOC
-	t${_i} {
-		version = 2
-		local_addrs = $2
-		remote_addrs = $3
-		proposals = aes256-sha256-modp2048
-		local {
-			auth = psk
-			id = $2
-		}
-		remote {
-			auth = psk
-			id = $3
-		}
-		children {
-			t${_i} {
-				local_ts = 0.0.0.0/0,::/0
-				remote_ts = 0.0.0.0/0,::/0
-				mode = tunnel
-				reqid = $((1000 + _i))
-				policies = no
-				esp_proposals = aes256gcm16
-				$([ "$1" = ours ] && echo "start_action = start")
-			}
-		}
-	}
-EOC
-		set -- "$1"
+		_t=$(vt_many_addrs "$1" "${_i}")
+		echo "${_conn}" | sed -e "s/vt {/t${_i} {/" \
+		    -e "s/= $2\$/= ${_t%% *}/" \
+		    -e "s/= $3\$/= $(echo "${_t}" | cut -d' ' -f2)/" \
+		    -e "s/reqid = 300/reqid = $((1000 + _i))/"
 		_i=$((_i + 1))
 	done
 	echo "}"

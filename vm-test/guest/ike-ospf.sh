@@ -10,17 +10,12 @@
 # vmtest-timeout: 300
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ike-lib.sh"
-if [ -z "${VMTEST_PEER}" ]; then
-	vt_skip "" "no peer VM (vm-test/run --peer-image)"
+vt_ike_require || exit 0
+if [ ! -x /usr/local/sbin/bird ]; then
+	vt_skip "" "no BIRD in the image"
 	exit 0
 fi
-if [ ! -x /usr/local/libexec/ipsec/charon ] || [ ! -x /usr/local/sbin/bird ]; then
-	vt_skip "" "no strongSwan or BIRD in the image"
-	exit 0
-fi
-vt_require_ours
-if ! err=$(vt_ike_ospf_up 172.16.1 2001:db8:f1 192.0.2.1 192.0.2.2 10.3.0.1 \
-    10.3.0.2 2001:db8:3::1 2001:db8:3::2 swanctl-ours.conf bird-ours.conf initiate); then
+if ! err=$(vt_ike_ospf_up ours); then
 	vt_fail setup "${err}"
 fi
 # Learned routes: wait for the adjacency (hello 1 s) and the SPF.

@@ -7,7 +7,7 @@ VT_NAME=${VMTEST_SCENARIO:-ike-up}
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ike-lib.sh"
 kldstat -q -m ipsec || kldload ipsec
-if ! vt_ike_tunnel 192.0.2.2 192.0.2.1 10.3.0.2 10.3.0.1 2001:db8:3::2 2001:db8:3::1; then
+if ! vt_ike_tunnel peer; then
 	vt_fail peer-setup "stock ipsec1 on the peer"
 elif ! vt_ike_start swanctl-peer.conf; then
 	vt_fail peer-setup "charon on the peer: $(tail -n 3 "${VT_TMP}/load.log" | tr '\n' '|')"
