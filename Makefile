@@ -121,7 +121,8 @@ vm-test: all
 	@img="$(VMTEST_IMAGE)"; \
 	if [ -z "$$img" ]; then echo "vm-test: SKIPPED: no FREEBSD_IMAGE and no $(SHARED_FREEBSD)/image.sh"; exit 0; fi; \
 	echo "vm-test: image $$img"; \
-	vm-test/run --image "$$img" --peer-image "$$img" --ko "$(VMTEST_KO)" $(VMTEST_ARGS)
+	bin=""; [ -x "$(BENCH_BIN)" ] && bin="--bin $(BENCH_BIN)"; \
+	vm-test/run --image "$$img" --peer-image "$$img" --ko "$(VMTEST_KO)" $$bin $(VMTEST_ARGS)
 vm-test-debug:
 	$(MAKE) --no-print-directory vm-test VMTEST_ARGS="--kernel kernel.debug --no-stock $(VMTEST_ARGS)"
 vm-test-all: vm-test vm-test-debug

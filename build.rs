@@ -59,6 +59,10 @@ mod layout_check {
         "netipsec/keydb.h",
         "netipsec/key.h",
         "netinet/in_var.h",
+        "net/pfkeyv2.h",
+        "sys/uio.h",
+        "sys/sockopt.h",
+        "sys/_task.h",
     ];
 
     /// Options of amd64 GENERIC (+ DEFAULTS) that live in opt_global.h.

@@ -18,7 +18,10 @@
 //! IPSECSREQID needs priv_check(PRIV_NET_SETIFCAP) (glue).
 
 use sys_bindings::net::ioctl as req;
-use sys_bindings::net::{ifreq, in6_aliasreq, in6_ifreq, in_aliasreq};
+use sys_bindings::net::{
+    ifmediareq, ifreq, in6_aliasreq, in6_ifreq, in_aliasreq, IFM_ACTIVE, IFM_AUTO, IFM_AVALID,
+    IFM_ETHER,
+};
 use zerocopy::{FromBytes, IntoBytes};
 
 use crate::addr::{Addr, Family};
@@ -56,8 +59,14 @@ pub enum End {
 pub enum Command {
     /// SIOCSIFADDR: set IFF_UP, return 0.
     SetIfAddr,
-    /// SIOCADDMULTI, SIOCDELMULTI, SIOCGIFMTU, SIOCSIFFLAGS: return 0.
+    /// SIOCADDMULTI, SIOCDELMULTI, SIOCGIFMTU: return 0.
     Nop,
+    /// SIOCSIFFLAGS: return 0 (C: a no-op); the glue then re-evaluates
+    /// the link state (`link0` opts out of SA-driven link state).
+    SetFlags,
+    /// SIOCGIFMEDIA (not in C, which answers EINVAL): the SA-driven
+    /// carrier status, see [`encode_media`].
+    GetMedia,
     /// SIOCSIFMTU with a value in MTU_MIN..=MTU_MAX.
     SetMtu(u32),
     /// SIOCSIFPHYADDR\[_IN6\]: validated endpoints, scope ids not yet
@@ -86,7 +95,10 @@ pub enum Command {
 impl Command {
     /// False for the requests C answers before taking its config lock.
     pub const fn needs_config_lock(&self) -> bool {
-        !matches!(self, Command::SetIfAddr | Command::Nop | Command::SetMtu(_))
+        !matches!(
+            self,
+            Command::SetIfAddr | Command::Nop | Command::SetMtu(_) | Command::SetFlags
+        )
     }
 }
 
@@ -100,9 +112,9 @@ fn read<T: FromBytes>(data: &[u8]) -> Result<T> {
 pub fn decode(cmd: u64, data: &[u8]) -> Result<Command> {
     match cmd {
         req::SIOCSIFADDR => Ok(Command::SetIfAddr),
-        req::SIOCADDMULTI | req::SIOCDELMULTI | req::SIOCGIFMTU | req::SIOCSIFFLAGS => {
-            Ok(Command::Nop)
-        }
+        req::SIOCADDMULTI | req::SIOCDELMULTI | req::SIOCGIFMTU => Ok(Command::Nop),
+        req::SIOCSIFFLAGS => Ok(Command::SetFlags),
+        req::SIOCGIFMEDIA => read::<ifmediareq>(data).map(|_| Command::GetMedia),
         req::SIOCSIFMTU => {
             let mtu = read::<ifreq>(data)?.mtu();
             match u32::try_from(mtu) {
@@ -131,6 +143,28 @@ pub fn decode(cmd: u64, data: &[u8]) -> Result<Command> {
         }),
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// SIOCGIFMEDIA's reply: one Ethernet "autoselect" medium whose status
+/// is the link state, so stock ifconfig prints `status: active` / `status:
+/// no carrier` (lib/libifconfig/libifconfig_media.c prints a status for
+/// IFM_ETHER only; if_tuntap.c answers tap's the same way).  Returns the
+/// user address to copy the one media word to (`ifm_ulist`, when the
+/// caller made room: `ifm_count` >= 1) and that word.
+pub fn encode_media(data: &mut [u8], up: bool) -> Result<Option<(u64, i32)>> {
+    let mut r = read::<ifmediareq>(data)?;
+    let room = r.ifm_count >= 1 && r.ifm_ulist != 0;
+    let word = IFM_ETHER | IFM_AUTO;
+    r.ifm_current = word;
+    r.ifm_active = word;
+    r.ifm_mask = 0;
+    r.ifm_status = IFM_AVALID | if up { IFM_ACTIVE } else { 0 };
+    r.ifm_count = 1;
+    let out = data
+        .get_mut(..core::mem::size_of::<ifmediareq>())
+        .ok_or(Errno::EINVAL)?;
+    out.copy_from_slice(r.as_bytes());
+    Ok(room.then_some((r.ifm_ulist, word)))
 }
 
 /// A GET's reply buffer must hold the request's struct.

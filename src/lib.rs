@@ -12,6 +12,8 @@
 //! - [`ioctl`]: request decoding and reply encoding;
 //! - [`verdict`]: output admission and input decisions;
 //! - [`tables`]: the epoch-readable lookup tables (and how to publish);
+//! - [`sadb`], [`sabook`]: PF_KEY messages and the SAs they announce, which
+//!   give an interface its link state;
 //! - [`iface`], [`state`], [`vnet`], [`tx`]: interface state, transitions,
 //!   their ordered effects and the prepared transaction.
 //!
@@ -44,6 +46,8 @@ pub mod kernel;
 pub mod names;
 pub mod policy;
 pub mod reqid;
+pub mod sabook;
+pub mod sadb;
 pub mod state;
 pub mod tables;
 pub mod tx;

@@ -16,6 +16,7 @@ use static_assertions::const_assert_eq;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 pub mod ioctl;
+pub mod pfkeyv2;
 
 /// `AF_UNSPEC`, sys/sys/socket.h.
 pub const AF_UNSPEC: u8 = 0;
@@ -293,3 +294,32 @@ const_assert_eq!(offset_of!(in6_aliasreq, ifra_lifetime), 104);
 const_assert_eq!(offset_of!(in6_aliasreq, ifra_vhid), 128);
 const_assert_eq!(size_of::<in6_ifreq>(), 288);
 const_assert_eq!(offset_of!(in6_ifreq, ifr_ifru), 16);
+
+/// `struct ifmediareq` (sys/net/if.h): SIOCGIFMEDIA's argument.
+/// `ifm_ulist` is a user address (kept as an integer).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, KnownLayout, Immutable)]
+pub struct ifmediareq {
+    pub ifm_name: [u8; IFNAMSIZ],
+    pub ifm_current: i32,
+    pub ifm_mask: i32,
+    pub ifm_status: i32,
+    pub ifm_active: i32,
+    pub ifm_count: i32,
+    pub _pad: [u8; 4],
+    pub ifm_ulist: u64,
+}
+const_assert_eq!(size_of::<ifmediareq>(), 48);
+const_assert_eq!(offset_of!(ifmediareq, ifm_status), 24);
+const_assert_eq!(offset_of!(ifmediareq, ifm_count), 32);
+const_assert_eq!(offset_of!(ifmediareq, ifm_ulist), 40);
+
+/// `IFM_ETHER` (sys/net/if_media.h): the media type ifconfig prints a
+/// carrier status for ("active" / "no carrier", libifconfig_media.c).
+pub const IFM_ETHER: i32 = 0x20;
+/// `IFM_AUTO`: "autoselect".
+pub const IFM_AUTO: i32 = 0;
+/// `IFM_AVALID`: `IFM_ACTIVE` is meaningful.
+pub const IFM_AVALID: i32 = 0x1;
+/// `IFM_ACTIVE`: attached to a working net.
+pub const IFM_ACTIVE: i32 = 0x2;

@@ -144,6 +144,7 @@ fn create_locked(
         return Err(Failed::Attached(owner, e));
     }
     staged.publish(&st.tables, g, &mut after.garbage, true);
+    super::linkstate::refresh(st, h, g); // no tunnel: down (if tracked)
     Ok(owner)
 }
 

@@ -9,6 +9,7 @@ use core::ffi::{c_int, c_ulong};
 use core::sync::atomic::Ordering;
 
 use super::config::{self, Aftermath, Target};
+use super::linkstate;
 use super::softc::Softc;
 use super::state::{locked, CONFIG};
 use crate::kpi::epoch::Sleepable;
@@ -16,11 +17,11 @@ use crate::kpi::if_handler::{IoctlData, OurIfnet};
 use crate::kpi::ifnet::IfFlags;
 use crate::kpi::inet::{embed_scope, prison_if_cur, recover_scope};
 use crate::kpi::sx::ConfigGuard;
-use crate::kpi::thread::{copyin_array, copyout_bytes, priv_check_cur};
+use crate::kpi::thread::{copyin_array, copyout_bytes, priv_check_cur, UserAddr};
 use crate::kpi::vnet::{rt_numfibs, with_vnet, CurVnet};
 use if_ipsec::addr::{Addr, Family};
 use if_ipsec::endpoint::Tunnel;
-use if_ipsec::ioctl::{decode, encode_addr, encode_fib, reply_addr, Command, End};
+use if_ipsec::ioctl::{decode, encode_addr, encode_fib, encode_media, reply_addr, Command, End};
 use sys_bindings::errno::{EINVAL, ENXIO};
 use sys_bindings::thread::{PRIV_NET_SETIFCAP, PRIV_NET_SETIFFIB};
 
@@ -96,10 +97,33 @@ fn locked_cmd(
         Command::GetAddr(end, fam) => return get_addr(cur.tunnel.as_ref(), end, fam, data),
         Command::GetFib => return encode_fib(data.bytes_mut(), cur.fib).map_err(|e| e.get()),
         Command::SetFib(f) => return set_fib(f, &t, cv),
+        Command::SetFlags => {
+            linkstate::refresh(st, h, g);
+            return Ok(());
+        }
+        Command::GetMedia => return get_media(&t, data, g, s),
         Command::SetIfAddr | Command::Nop | Command::SetMtu(_) => return Ok(()),
     }
     .map_err(|e| e.get())?;
-    config::run(tx, &t, &[], g, s, after).map(drop)
+    config::run(tx, &t, &[], g, s, after)?;
+    linkstate::refresh(st, h, g);
+    Ok(())
+}
+
+/// SIOCGIFMEDIA: the carrier is the SA-driven link state; EINVAL (as C)
+/// where it is not tracked or `link0` opts out.
+fn get_media(
+    t: &Target<'_>,
+    data: &mut IoctlData,
+    g: &ConfigGuard<'_>,
+    s: &mut Sleepable,
+) -> Result<(), c_int> {
+    let up = linkstate::media(t.st, t.ifp, t.sc.handle, g).ok_or(EINVAL)?;
+    let word = encode_media(data.bytes_mut(), up).map_err(|e| e.get())?;
+    match word {
+        Some((ulist, w)) => copyout_bytes(s, &w.to_ne_bytes(), UserAddr(ulist as usize)),
+        None => Ok(()),
+    }
 }
 
 /// SIOCSTUNFIB: C's priv_check(PRIV_NET_SETIFFIB), then `fib <

@@ -6,6 +6,7 @@
 //! - [`ioctl`]: configuration requests; [`config`]: executing the core's
 //!   transition plans;
 //! - [`output`], [`input`], [`srcaddr`]: packet paths and address events;
+//! - [`linkstate`]: link state from the SAs (PF_KEY listener);
 //! - [`reassign`]: an interface moving to another VNET;
 //! - [`softc`], [`state`], [`tables`], [`epoch_map`]: the data they share.
 pub mod cloner;
@@ -14,6 +15,7 @@ pub mod epoch_map;
 pub mod ifops;
 pub mod input;
 pub mod ioctl;
+pub mod linkstate;
 pub mod output;
 pub mod reassign;
 pub mod softc;

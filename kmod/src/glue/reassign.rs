@@ -150,5 +150,6 @@ fn arrive(
     let staged = StagedTables::stage_ifp(&st.tables, sc.handle, new, g, &mut after.garbage)?;
     st.core.lock().adopt(sc.handle, rec).map_err(|e| e.get())?;
     staged.publish(&st.tables, g, &mut after.garbage, true);
+    super::linkstate::refresh(st, sc.handle, g); // this VNET's SAs (or C's)
     Ok(())
 }

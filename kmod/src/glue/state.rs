@@ -26,6 +26,8 @@ pub struct VnetState {
     pub cloner: Mutex<Option<ClonerReg<IpsecCloner>>>,
     /// The IPSEC_IN hooks (AF_INET, AF_INET6).
     pub hooks: Mutex<Option<(InputHook, InputHook)>>,
+    /// SA-driven link state.
+    pub link: super::linkstate::LinkState,
 }
 
 crate::vnet_define! {

@@ -125,6 +125,7 @@ pub fn init_current() -> Result<(), c_int> {
         core: Mutex::new(core),
         cloner: Mutex::new(None),
         hooks: Mutex::new(None),
+        link: super::linkstate::LinkState::new(seed(&cv).rotate_left(11))?,
     })?;
     {
         let g = CONFIG.lock(&mut s);
@@ -144,6 +145,8 @@ pub fn init_current() -> Result<(), c_int> {
     if let Some(st) = V_STATE.get(&cv).get_locked(&g) {
         *st.hooks.lock() = Some(hooks);
         *st.cloner.lock() = Some(cloner);
+        // Its task takes the lock: it runs once this one is dropped.
+        super::linkstate::open(st, &cv, &mut s);
     }
     Ok(())
 }
@@ -168,14 +171,16 @@ pub fn uninit_hooks() {
     if !CONFIG.is_live() {
         return;
     }
-    let hooks = {
+    let (hooks, watch) = {
         let g = CONFIG.lock(&mut s);
-        V_STATE
-            .get(&cv)
-            .get_locked(&g)
-            .and_then(|st| st.hooks.lock().take())
+        match V_STATE.get(&cv).get_locked(&g) {
+            Some(st) => (st.hooks.lock().take(), st.link.take()),
+            None => return,
+        }
     };
     drop(hooks);
+    // Drains its task, which takes the lock: not held here.
+    drop(watch);
 }
 
 /// Tear the current VNET's share down.
@@ -186,15 +191,19 @@ pub fn uninit_current() {
     if !CONFIG.is_live() {
         return; // a refused load set nothing up
     }
-    let (cloner, hooks) = {
+    let (cloner, hooks, watch) = {
         let g = CONFIG.lock(&mut s);
         match V_STATE.get(&cv).get_locked(&g) {
-            Some(st) => (st.cloner.lock().take(), st.hooks.lock().take()),
+            Some(st) => (
+                st.cloner.lock().take(),
+                st.hooks.lock().take(),
+                st.link.take(),
+            ),
             None => return,
         }
     };
-    drop(hooks); // normally gone already (uninit_hooks)
-                 // Without the lock: destroy_f takes it for each interface.
+    drop((hooks, watch)); // normally gone already (uninit_hooks)
+                          // Without the lock: destroy_f takes it for each interface.
     if let Some(c) = cloner {
         c.detach(&mut s);
     }

@@ -118,6 +118,13 @@ impl Ifnet {
         }
     }
 
+    /// if_link_state_change: RTM_IFINFO, devd LINK_UP/DOWN (from a task;
+    /// a no-op when unchanged).  No lock or epoch needed (if.c).
+    pub fn link_state_change(&self, state: c_int) {
+        // SAFETY: valid ifnet; if_detach drains the link task.
+        unsafe { k::if_link_state_change(self.as_ptr(), state) };
+    }
+
     /// if_getmtu.
     pub fn mtu(&self) -> u32 {
         // SAFETY: valid ifnet; an accessor.

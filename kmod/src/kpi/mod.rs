@@ -13,6 +13,7 @@ pub mod ifnet;
 pub mod ifnet_ext;
 pub mod inet;
 pub mod inflight;
+pub mod keysock;
 pub mod linker_set;
 pub mod malloc;
 pub mod mbuf;

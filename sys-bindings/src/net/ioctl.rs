@@ -55,6 +55,8 @@ pub const SIOCDELMULTI: u64 = iow(b'i', 50, IFREQ);
 pub const SIOCGIFMTU: u64 = iowr(b'i', 51, IFREQ);
 /// sockio.h `_IOW('i', 52, struct ifreq)`.
 pub const SIOCSIFMTU: u64 = iow(b'i', 52, IFREQ);
+/// sockio.h `_IOWR('i', 56, struct ifmediareq)`.
+pub const SIOCGIFMEDIA: u64 = iowr(b'i', 56, size_of::<super::ifmediareq>());
 /// sockio.h `_IOW('i', 70, struct ifaliasreq)`.
 pub const SIOCSIFPHYADDR: u64 = iow(b'i', 70, size_of::<ifaliasreq>());
 /// sockio.h `_IOWR('i', 71, struct ifreq)`.
@@ -89,6 +91,7 @@ pub const SIOCIFDESTROY: u64 = iow(b'i', 121, IFREQ);
 // in6_ifreq 288 = 0x120).
 const_assert_eq!(SIOCSIFADDR, 0x8020_690c);
 const_assert_eq!(SIOCSIFFLAGS, 0x8020_6910);
+const_assert_eq!(SIOCGIFMEDIA, 0xc030_6938);
 const_assert_eq!(SIOCADDMULTI, 0x8020_6931);
 const_assert_eq!(SIOCDELMULTI, 0x8020_6932);
 const_assert_eq!(SIOCGIFMTU, 0xc020_6933);

@@ -27,6 +27,7 @@ pub mod hhook;
 pub mod ifnet;
 pub mod ipsec;
 pub mod kern;
+pub mod keysock;
 pub mod malloc;
 pub mod mbuf;
 pub mod netinet;
@@ -52,9 +53,16 @@ fn reset_parts() {
     kern::reset();
     ipsec::reset();
     witness::reset();
+    keysock::reset();
 }
 
 /// Leak checks of the parts, run by Model::problems.
 fn leak_checks() -> Vec<fn() -> Vec<Violation>> {
-    vec![mbuf::leaks, ipsec::leaks, ifnet::leaks, netinet::leaks]
+    vec![
+        mbuf::leaks,
+        ipsec::leaks,
+        ifnet::leaks,
+        netinet::leaks,
+        keysock::leaks,
+    ]
 }

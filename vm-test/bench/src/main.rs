@@ -11,9 +11,11 @@
 //! ipsec-bench destroy N BASE     destroy them again
 //! ipsec-bench blast ADDR:PORT SECONDS SIZE   UDP as fast as it goes
 //! ipsec-bench sink PORT SECONDS              count what arrives
+//! ipsec-bench linkwait IFNAME up|down CMD...  CMD, then time to RTM_IFINFO
 //! ```
 //! Every command prints one `key=value` line.
 mod ctl;
+mod linkwait;
 mod udp;
 
 use std::process::ExitCode;
@@ -39,8 +41,10 @@ fn run(words: &[&str]) -> Result<String, String> {
         ["change", base] => ctl::change(num(base)?),
         ["blast", dst, secs, size] => udp::blast(dst, num(secs)?, num(size)?),
         ["sink", port, secs] => udp::sink(num(port)?, num(secs)?),
+        ["linkwait", ifname, state, cmd @ ..] => linkwait::run(ifname, state, cmd),
         _ => Err("usage: ipsec-bench create|destroy N BASE | change BASE | \
-                  blast ADDR:PORT SECONDS SIZE | sink PORT SECONDS"
+                  blast ADDR:PORT SECONDS SIZE | sink PORT SECONDS | \
+                  linkwait IFNAME up|down CMD..."
             .to_string()),
     }
 }
