@@ -1,5 +1,6 @@
 //! PF_KEY message reading (issue 11): what keysock.c delivers is parsed,
 //! anything malformed is refused without panicking.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 use if_ipsec::sadb::{parse, request};
 use proptest::prelude::*;
 

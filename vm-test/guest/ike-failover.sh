@@ -7,10 +7,11 @@
 # the peer's network from ipsec1 (bounded by BIRD's dead interval, 4 s in
 # bird-ours.conf; our SAs are still there, so the interface stays up),
 # then the peer's charon comes back, our side re-initiates, and measures
-# how long until the route is back.  Last, our side deletes the CHILD_SA
-# (what charon does when DPD gives the peer up): the link goes down with
-# the SAs (issue 11) and BIRD withdraws the route without waiting for its
-# dead interval.  The peer is told when to fail and
+# how long until the route is back.  Last, the peer closes the CHILD_SA
+# (swanctl --terminate there; its IKE DELETE makes our charon delete our
+# SAs, as DPD giving the peer up would): our link goes down with the SAs
+# (issue 11) and BIRD withdraws the route without waiting for its dead
+# interval.  The peer is told when to fail and
 # recover over the underlay (nc to 192.0.2.2:7001 / :7002, cleartext:
 # the interface's policies cover only what is routed through ipsec1).
 # vmtest-peer: ike-failover-peer.sh
@@ -60,12 +61,13 @@ fi
 out=$(ping -c 3 -t 20 -S 172.16.1.1 172.16.2.1 2>&1) &&
     vt_pass ping4 "lo1 to lo1 after recovery: $(echo "$out" | grep transmitted)" ||
     vt_fail ping4 "$(echo "$out" | tail -n 2 | tr '\n' '|')"
-# Our SAs go (DPD's verdict, here by hand): link down, route withdrawn.
-swanctl --terminate --child vt --timeout 5 >/dev/null 2>&1
+# The peer closes the CHILD_SA: our SAs go, link down, route withdrawn.
+nc -N -w 5 192.0.2.2 7003 < /dev/null ||
+    vt_fail sa-down "could not reach the peer's control port 7003"
 if t=$(vt_wait_route no 30 172.16.2.1); then
-	vt_pass sa-down "route withdrawn ${t}s after our CHILD_SA was deleted ($(ifconfig ipsec1 | sed -n 's/^[[:space:]]*status: //p'); dead interval 4 s)"
+	vt_pass sa-down "route withdrawn ${t}s after the peer closed the CHILD_SA (ipsec1 $(ifconfig ipsec1 | sed -n 's/^[[:space:]]*status: //p'); SA-driven link state; dead interval 4 s)"
 else
-	vt_fail sa-down "route still through ipsec1 30 s after our SAs were deleted"
+	vt_fail sa-down "route still through ipsec1 30 s after the peer closed the CHILD_SA"
 fi
 vt_bird_stop
 vt_ike_stop

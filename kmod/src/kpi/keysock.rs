@@ -340,9 +340,3 @@ impl<H: KeyHandler> Drop for KeyWatch<H> {
         unsafe { soclose(so) };
     }
 }
-
-/// Dropping a watch drains a task that may take locks: not from inside
-/// one's own task, and not where sleeping is forbidden.
-pub fn close<H: KeyHandler>(w: KeyWatch<H>, _s: &mut Sleepable) {
-    drop(w);
-}

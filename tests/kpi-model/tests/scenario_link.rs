@@ -125,50 +125,31 @@ fn rekey_keeps_it_up_and_delete_all_takes_it_down() {
     m.assert_clean();
 }
 
+/// Both SAs of the tunnel (reqid 100), each changed by `f`, after a flush.
+fn both_as(m: &Model, f: impl Fn(Sa) -> Sa) {
+    ks::flush(m.vnet0());
+    ks::add(f(Sa::tunnel(0x100, A, B, 100)));
+    ks::add(f(Sa::tunnel(0x200, B, A, 100)));
+    ks::run_tasks();
+}
+
 #[test]
 fn natt_ports_reqid_and_mode_matter_as_key_c_says() {
     let m = Model::start();
     let i = setup(&m, 100);
-    ks::add(Sa {
+    let natt = |sa: Sa| Sa {
         sport: 4500,
         dport: 4500,
-        ..Sa::tunnel(0x100, A, B, 100)
-    });
-    ks::add(Sa {
-        sport: 4500,
-        dport: 4500,
-        ..Sa::tunnel(0x200, B, A, 100)
-    });
-    ks::run_tasks();
-    assert_eq!(
-        link(i),
-        LINK_STATE_UP,
-        "ports ignored (key_sockaddrcmp(.., 0))"
-    );
-    ks::flush(m.vnet0());
-    both(101);
+        ..sa
+    };
+    both_as(&m, natt);
+    let why = "ports ignored (key_sockaddrcmp(.., 0))";
+    assert_eq!(link(i), LINK_STATE_UP, "{why}");
+    both_as(&m, |sa| Sa { reqid: 101, ..sa });
     assert_eq!(link(i), LINK_STATE_DOWN, "another reqid's SAs");
-    ks::flush(m.vnet0());
-    ks::add(Sa {
-        mode: 1,
-        ..Sa::tunnel(0x100, A, B, 100)
-    });
-    ks::add(Sa {
-        mode: 1,
-        ..Sa::tunnel(0x200, B, A, 100)
-    });
-    ks::run_tasks();
+    both_as(&m, |sa| Sa { mode: 1, ..sa });
     assert_eq!(link(i), LINK_STATE_DOWN, "transport-mode SAs");
-    ks::flush(m.vnet0());
-    ks::add(Sa {
-        mode: 0,
-        ..Sa::tunnel(0x100, A, B, 100)
-    });
-    ks::add(Sa {
-        mode: 0,
-        ..Sa::tunnel(0x200, B, A, 100)
-    });
-    ks::run_tasks();
+    both_as(&m, |sa| Sa { mode: 0, ..sa });
     assert_eq!(link(i), LINK_STATE_UP, "mode any");
     unload(&m);
     m.assert_clean();
