@@ -58,6 +58,9 @@ if t=$(vt_wait_route yes 60 172.16.2.1); then
 else
 	vt_fail recovered "route not back within 60 s of the peer's recovery"
 fi
+# Our route is back; the peer's route to us may come a moment later (its
+# own SPF run): wait for the first reply (at most 20 s), then measure.
+ping -o -c 20 -t 25 -S 172.16.1.1 172.16.2.1 > /dev/null 2>&1
 out=$(ping -c 3 -t 20 -S 172.16.1.1 172.16.2.1 2>&1) &&
     vt_pass ping4 "lo1 to lo1 after recovery: $(echo "$out" | grep transmitted)" ||
     vt_fail ping4 "$(echo "$out" | tail -n 2 | tr '\n' '|')"
