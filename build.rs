@@ -60,6 +60,7 @@ mod layout_check {
         "netipsec/key.h",
         "netinet/in_var.h",
         "net/pfkeyv2.h",
+        "netinet/in_pcb.h",
         "sys/uio.h",
         "sys/sockopt.h",
         "sys/_task.h",

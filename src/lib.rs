@@ -13,7 +13,9 @@
 //! - [`verdict`]: output admission and input decisions;
 //! - [`tables`]: the epoch-readable lookup tables (and how to publish);
 //! - [`sadb`], [`sabook`]: PF_KEY messages and the SAs they announce, which
-//!   give an interface its link state;
+//!   give an interface its link state and its ESP overhead;
+//! - [`mss`], [`overhead`]: TCP MSS clamping and ESP overhead arithmetic
+//!   (PMTU feedback);
 //! - [`iface`], [`state`], [`vnet`], [`tx`]: interface state, transitions,
 //!   their ordered effects and the prepared transaction.
 //!
@@ -43,7 +45,9 @@ pub mod fallible;
 pub mod iface;
 pub mod ioctl;
 pub mod kernel;
+pub mod mss;
 pub mod names;
+pub mod overhead;
 pub mod policy;
 pub mod reqid;
 pub mod sabook;

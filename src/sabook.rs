@@ -25,6 +25,7 @@
 use crate::addr::Addr;
 use crate::endpoint::Tunnel;
 use crate::errno::Result;
+use crate::overhead::Transform;
 use crate::reqid::Reqid;
 use crate::sadb::KeyMsg;
 use crate::tables::CowMap;
@@ -46,6 +47,16 @@ pub struct SaRec {
     pub dst: Addr,
     /// reqid (0: none).
     pub reqid: u32,
+    /// Algorithms and NAT-T (for the ESP overhead, issue 12).
+    pub xf: Transform,
+}
+
+/// The usable SAs of one flow: how many, and the transform of the newest
+/// (the one a rekey just installed: what output uses next).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Flow {
+    n: u32,
+    xf: Transform,
 }
 
 /// Which interfaces an event may have changed.
@@ -90,7 +101,7 @@ type FlowKey = (u32, (Addr, Addr));
 pub struct SaBook {
     seed: u64,
     sas: CowMap<SaKey, SaRec>,
-    counts: CowMap<FlowKey, u32>,
+    counts: CowMap<FlowKey, Flow>,
     resync: Resync,
 }
 
@@ -119,7 +130,12 @@ impl SaBook {
     pub fn usable(&self, reqid: u32, src: Addr, dst: Addr) -> bool {
         self.counts
             .get(&(reqid, (src, dst)))
-            .is_some_and(|n| *n > 0)
+            .is_some_and(|f| f.n > 0)
+    }
+
+    /// The transform of the newest usable SA src -> dst with `reqid`.
+    pub fn transform(&self, reqid: u32, src: Addr, dst: Addr) -> Option<Transform> {
+        self.counts.get(&(reqid, (src, dst))).map(|f| f.xf)
     }
 
     /// The link state of an interface with this tunnel and reqid.
@@ -200,7 +216,17 @@ impl SaBook {
         if mode != MODE_ANY && mode != IPSEC_MODE_TUNNEL {
             return Ok(old.map_or(Touched::Nothing, |o| Touched::Reqid(o.reqid)));
         }
-        let rec = SaRec { src, dst, reqid };
+        let xf = Transform {
+            enc: sa.enc,
+            auth: sa.auth,
+            natt: m.natt,
+        };
+        let rec = SaRec {
+            src,
+            dst,
+            reqid,
+            xf,
+        };
         self.sas.insert((sa.spi, dst), rec)?;
         self.count(&rec, 1)?;
         Ok(match old {
@@ -246,10 +272,16 @@ impl SaBook {
     /// Adjust the usable count of `r`'s flow.
     fn count(&mut self, r: &SaRec, by: i32) -> Result<()> {
         let k = (r.reqid, (r.src, r.dst));
-        let n = self.counts.get(&k).copied().unwrap_or(0);
+        let old = self.counts.get(&k).copied();
+        let n = old.map_or(0, |f| f.n);
+        // A new SA's transform wins; a removal keeps the newest's.
+        let xf = match old {
+            Some(f) if by < 0 => f.xf,
+            _ => r.xf,
+        };
         match n.saturating_add_signed(by) {
             0 => self.counts.remove_in_place(&k),
-            n => self.counts.insert(k, n)?,
+            n => self.counts.insert(k, Flow { n, xf })?,
         }
         Ok(())
     }

@@ -10,7 +10,8 @@
 
 use sys_bindings::net::pfkeyv2::{
     sadb_address, sadb_ext, sadb_msg, sadb_sa, sadb_x_sa2, PF_KEY_V2, SADB_EXT_ADDRESS_DST,
-    SADB_EXT_ADDRESS_SRC, SADB_EXT_LIFETIME_HARD, SADB_EXT_SA, SADB_X_EXT_SA2,
+    SADB_EXT_ADDRESS_SRC, SADB_EXT_LIFETIME_HARD, SADB_EXT_SA, SADB_X_EXT_NAT_T_TYPE,
+    SADB_X_EXT_SA2,
 };
 use zerocopy::FromBytes;
 
@@ -26,6 +27,10 @@ pub struct SaExt {
     pub spi: u32,
     /// `SADB_SASTATE_*` (meaningful in SADB_DUMP replies).
     pub state: u8,
+    /// `sadb_sa_auth` (SADB_AALG_*).
+    pub auth: u8,
+    /// `sadb_sa_encrypt` (SADB_EALG_*).
+    pub enc: u8,
 }
 
 /// One message, reduced to what link state needs.
@@ -51,6 +56,8 @@ pub struct KeyMsg {
     pub sa2: Option<(u8, u32)>,
     /// SADB_EXT_LIFETIME_HARD present (in SADB_EXPIRE: the hard limit).
     pub hard: bool,
+    /// SADB_X_EXT_NAT_T_TYPE present: UDP-encapsulated (NAT-T).
+    pub natt: bool,
 }
 
 /// Decode one message (the bytes of one socket record).
@@ -88,6 +95,8 @@ fn read_ext(m: &mut KeyMsg, kind: u16, ext: &[u8]) {
                 m.sa = Some(SaExt {
                     spi: s.sadb_sa_spi,
                     state: s.sadb_sa_state,
+                    auth: s.sadb_sa_auth,
+                    enc: s.sadb_sa_encrypt,
                 });
             }
         }
@@ -99,6 +108,7 @@ fn read_ext(m: &mut KeyMsg, kind: u16, ext: &[u8]) {
             }
         }
         SADB_EXT_LIFETIME_HARD => m.hard = true,
+        SADB_X_EXT_NAT_T_TYPE => m.natt = true,
         _ => {}
     }
 }

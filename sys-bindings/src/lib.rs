@@ -17,6 +17,7 @@ pub mod kern;
 pub mod mbuf;
 pub mod net;
 pub mod netinet;
+pub mod pmtu;
 pub mod socket;
 pub mod sx;
 pub mod thread;

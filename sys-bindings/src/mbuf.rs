@@ -193,6 +193,30 @@ const_assert_eq!(offset_of!(pkthdr, rcv_tstmp), 40);
 const_assert_eq!(offset_of!(pkthdr, PH_per), 48);
 const_assert_eq!(offset_of!(pkthdr, PH_loc), 56);
 
+/// `CSUM_IP_TCP` (= `CSUM_TCP`): TCP checksum left to the stack/NIC; the
+/// header's field holds the pseudo-header sum only.
+pub const CSUM_IP_TCP: u32 = 0x0000_0004;
+/// `CSUM_IP6_TCP` (= `CSUM_TCP_IPV6`).
+pub const CSUM_IP6_TCP: u32 = 0x0000_0400;
+/// `EXT_FLAG_EMBREF`: the reference count is `ext_count` itself.
+pub const EXT_FLAG_EMBREF: u32 = 0x0000_0001;
+
+/// The head of `struct m_ext` (sys/sys/mbuf.h): what `m_extrefcnt` and
+/// `M_WRITABLE` read.  It sits at `m_tail` of a packet-header mbuf.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct m_ext_head {
+    /// `ext_count` (with EXT_FLAG_EMBREF; a `u_int`) or `ext_cnt` (a
+    /// pointer to the shared count).
+    pub ext_cnt: usize,
+    /// `ext_size`.
+    pub ext_size: u32,
+    /// `ext_type:8, ext_flags:24`.
+    pub ext_type_flags: u32,
+}
+const_assert_eq!(size_of::<m_ext_head>(), 16);
+const_assert_eq!(offset_of!(m_ext_head, ext_type_flags), 12);
+
 /// Size of `struct m_ext` (external storage descriptor); kept opaque.
 pub const M_EXT_SIZE: usize = 160;
 

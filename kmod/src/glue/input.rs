@@ -18,6 +18,7 @@
 //! Counters C lacks: a packet for an interface that is down counts
 //! IQDROPS; in MONITOR mode the packet is counted (IPACKETS/IBYTES, as C)
 //! and tapped, then dropped and counted IQDROPS too.
+use super::pathmtu;
 use super::state::{VnetState, V_STATE};
 use crate::kpi::epoch::InEpoch;
 use crate::kpi::epoch_slot::Slot;
@@ -32,8 +33,7 @@ use if_ipsec::verdict::{
 pub struct Input;
 
 #[inline(always)]
-fn flags_of(i: &Ifnet) -> InputIf {
-    let (f, d) = (i.flags(), i.drv_flags());
+fn flags_of(f: IfFlags, d: DrvFlags) -> InputIf {
     InputIf {
         running: d.contains(DrvFlags::RUNNING),
         up: f.contains(IfFlags::UP),
@@ -83,7 +83,8 @@ fn find<'e>(st: &'e VnetState, sa: &SaView<'_>, reqid: u32, e: &'e InEpoch) -> O
 
 #[inline(always)]
 fn deliver(mut pkt: InPacket<'_>, ifp: &Ifnet) {
-    match input_admission(Some(flags_of(ifp))) {
+    let f = ifp.flags();
+    match input_admission(Some(flags_of(f, ifp.drv_flags()))) {
         InputVerdict::NotFound => {}
         InputVerdict::DropDown => {
             ifp.inc_counter(Counter::IQDrops, 1);
@@ -92,6 +93,7 @@ fn deliver(mut pkt: InPacket<'_>, ifp: &Ifnet) {
         InputVerdict::Deliver { monitor_drop } => {
             let af = pkt.family().map_or(0, |f| u32::from(f.af()));
             pkt.claim(ifp);
+            pathmtu::clamp(ifp, f.contains(IfFlags::LINK1), pkt.mbuf_mut());
             pkt.tap(ifp, af);
             ifp.inc_counter(Counter::IPackets, 1);
             ifp.inc_counter(Counter::IBytes, u64::from(pkt.mbuf().pkt_len()));

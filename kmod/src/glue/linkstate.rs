@@ -241,12 +241,23 @@ fn apply_one(
     g: &ConfigGuard<'_>,
 ) {
     let ifs = st.tables.ifs.locked(g);
-    let Some(ifp) = ifs.lookup(&h) else {
+    let Some(o) = ifs.lookup(&h) else {
         return;
     };
-    let ifp = ifp.get_locked(g);
-    let link = link_of(ifp, core.state(h), book, st.link.tracked());
+    let ifp = o.get_locked(g);
+    if ifp.flags().contains(IfFlags::LINK2) {
+        st.df_copy_seen.store(true, Ordering::Relaxed);
+    }
+    let s = core.state(h);
+    let link = link_of(ifp, s, book, st.link.tracked());
     set(ifp, link);
+    // The outbound SA's transform sizes PMTU feedback (issue 12).
+    let xf = s
+        .and_then(|s| Some((s.tunnel?, s.reqid?)))
+        .and_then(|(t, r)| book.transform(r.get(), t.src(), t.dst()));
+    if let Some(sc) = o.softc_locked(g) {
+        sc.path.set_transform(xf);
+    }
 }
 
 /// What the interface's state should be.

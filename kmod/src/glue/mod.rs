@@ -11,12 +11,14 @@
 //! - [`softc`], [`state`], [`tables`], [`epoch_map`]: the data they share.
 pub mod cloner;
 pub mod config;
+pub mod dfbit;
 pub mod epoch_map;
 pub mod ifops;
 pub mod input;
 pub mod ioctl;
 pub mod linkstate;
 pub mod output;
+pub mod pathmtu;
 pub mod reassign;
 pub mod softc;
 pub mod srcaddr;

@@ -11,6 +11,7 @@
 //! `Drops` keeps each reason.
 use core::ffi::c_int;
 
+use super::pathmtu;
 use super::softc::{Drops, Softc};
 use crate::kpi::bpf::tap_af;
 use crate::kpi::epoch::InEpoch;
@@ -44,12 +45,20 @@ pub fn transmit(ifp: OurIfnet<'_, Softc>, m: Mbuf, e: &InEpoch) -> Result<(), c_
         OutputVerdict::Send { inner } => inner,
         OutputVerdict::Drop(err) => return drop_out(&ifp, sc, &check, err.get()),
     };
-    let sp = active.and_then(|a| a.out_policy(inner)).cloned();
-    let Some(sp) = sp else {
+    let (Some(sp), Some(dst)) = (
+        active.and_then(|a| a.out_policy(inner)).cloned(),
+        active.and_then(|a| a.dst.as_ref()),
+    ) else {
         return drop_out(&ifp, sc, &check, ENETDOWN);
     };
     let mut m = m;
-    m.set_fib(u16::try_from(sc.fib.load(core::sync::atomic::Ordering::Relaxed)).unwrap_or(0));
+    let fib = u16::try_from(sc.fib.load(core::sync::atomic::Ordering::Relaxed)).unwrap_or(0);
+    pathmtu::clamp(&ifp, f.contains(IfFlags::LINK1), &mut m);
+    if let Some(mtu) = pathmtu::too_big(&m, inner, dst, fib, &sc.path, e) {
+        pathmtu::answer(m, inner, mtu, &sc.path);
+        return Ok(()); // consumed, as C's ipsec4_check_pmtu (EINPROGRESS)
+    }
+    m.set_fib(fib);
     tap_af(&ifp, u32::from(inner.af()), &m);
     ifp.inc_counter(Counter::OPackets, 1);
     ifp.inc_counter(Counter::OBytes, u64::from(m.pkt_len()));

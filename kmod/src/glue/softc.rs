@@ -5,10 +5,11 @@
 //! tunnel fib.
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
+use super::pathmtu::PathState;
 use crate::kpi::epoch_slot::Slot;
 use crate::kpi::secpolicy::Registered;
 use crate::kpi::vnet::VnetHandle;
-use if_ipsec::addr::Family;
+use if_ipsec::addr::{Addr, Family};
 use if_ipsec::policy::{Dir, PolicySet, SPCOUNT};
 use if_ipsec::tables::IfHandle;
 
@@ -22,6 +23,8 @@ pub struct Active {
     /// packet (C ipsec_getpolicy), computed once per configuration so
     /// output does not search the set per packet.
     out: [Option<usize>; 2],
+    /// The outer destination (the tunnel's remote end), for the path MTU.
+    pub dst: Option<Addr>,
 }
 
 impl Active {
@@ -31,7 +34,11 @@ impl Active {
             set.slot(Dir::Out, Family::Inet),
             set.slot(Dir::Out, Family::Inet6),
         ];
-        Active { set, reg, out }
+        let dst = set
+            .get(Dir::Out, Family::Inet)
+            .or_else(|| set.get(Dir::Out, Family::Inet6))
+            .map(|s| s.sa_dst);
+        Active { set, reg, out, dst }
     }
 
     /// The outbound policy for `inner` (`set.slot(Dir::Out, inner)` in
@@ -81,6 +88,8 @@ pub struct Softc {
     pub policies: Slot<Active>,
     /// Drop reasons.
     pub drops: Drops,
+    /// MSS clamping and PMTU feedback state (issue 12).
+    pub path: PathState,
 }
 
 impl Softc {
@@ -92,6 +101,7 @@ impl Softc {
             fib: AtomicU32::new(fib),
             policies: Slot::null(),
             drops: Drops::default(),
+            path: PathState::default(),
         }
     }
 

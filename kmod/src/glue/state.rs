@@ -1,5 +1,6 @@
 //! The module's per-VNET state (C: the VNET-virtualised cloner and hash
 //! tables of if_ipsec.c) and the one configuration lock.
+use core::sync::atomic::AtomicBool;
 use spin::Mutex;
 
 use super::cloner::IpsecCloner;
@@ -24,8 +25,13 @@ pub struct VnetState {
     pub core: Mutex<if_ipsec::vnet::Vnet>,
     /// Our cloner in this VNET.
     pub cloner: Mutex<Option<ClonerReg<IpsecCloner>>>,
-    /// The IPSEC_IN hooks (AF_INET, AF_INET6).
-    pub hooks: Mutex<Option<(InputHook, InputHook)>>,
+    /// The IPSEC_IN hooks (AF_INET, AF_INET6) and the IPSEC_OUT hook of
+    /// the DF policy (outer AF_INET).
+    pub hooks: Mutex<Option<(InputHook, InputHook, InputHook)>>,
+    /// Some interface of this VNET has had `link2` (DF copy): until then
+    /// the DF hook returns at once.  Never cleared (a stale true costs a
+    /// lookup per packet, no more).
+    pub df_copy_seen: AtomicBool,
     /// SA-driven link state.
     pub link: super::linkstate::LinkState,
 }

@@ -12,11 +12,13 @@
 //! the hooks (waits for running ones), unpublish the state, epoch wait,
 //! free.
 use core::ffi::{c_int, c_void};
+use core::sync::atomic::AtomicBool;
 
 use spin::Mutex;
 
 use super::cloner::{IpsecCloner, CLONER_NAME};
 use super::config::Aftermath;
+use super::dfbit::DfHook;
 use super::input::Input;
 use super::srcaddr::Srcaddr;
 use super::state::{VnetState, CONFIG, V_STATE};
@@ -125,6 +127,7 @@ pub fn init_current() -> Result<(), c_int> {
         core: Mutex::new(core),
         cloner: Mutex::new(None),
         hooks: Mutex::new(None),
+        df_copy_seen: AtomicBool::new(false),
         link: super::linkstate::LinkState::new(seed(&cv).rotate_left(11))?,
     })?;
     {
@@ -139,6 +142,7 @@ pub fn init_current() -> Result<(), c_int> {
     let hooks = (
         InputHook::add_vnet::<Input>(Family::Inet, &cv, &mut s)?,
         InputHook::add_vnet::<Input>(Family::Inet6, &cv, &mut s)?,
+        InputHook::add_out_vnet::<DfHook>(&cv, &mut s)?,
     );
     let cloner = ClonerReg::<IpsecCloner>::attach(CLONER_NAME, &mut s)?;
     let g = CONFIG.lock(&mut s);

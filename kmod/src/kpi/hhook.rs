@@ -19,7 +19,8 @@ use core::mem::ManuallyDrop;
 use if_ipsec::addr::{Addr, Family};
 use sys_bindings::hhook::{
     hhook_add_hook, hhook_head, hhook_remove_hook, hookinfo, osd, vnet_entry_ipsec_hhh_in,
-    HHOOK_IPSEC_INET, HHOOK_IPSEC_INET6, HHOOK_TYPE_IPSEC_IN, HHOOK_WAITOK,
+    vnet_entry_ipsec_hhh_out, HHOOK_IPSEC_INET, HHOOK_IPSEC_INET6, HHOOK_TYPE_IPSEC_IN,
+    HHOOK_TYPE_IPSEC_OUT, HHOOK_WAITOK,
 };
 use sys_bindings::ipsec::{ipsec_ctx_data, sockaddr_union, IPSEC_ENC_AFTER};
 use sys_bindings::mbuf::mbuf;
@@ -110,15 +111,7 @@ impl InPacket<'_> {
     /// The SA, when it has its SA head (always, from netipsec).
     #[inline(always)]
     pub fn sa(&self) -> Option<SaView<'_>> {
-        // SAFETY: netipsec passes a referenced SA with its SA head for the
-        // duration of the hook.
-        let sav = unsafe { self.ctx.sav.as_ref() }?;
-        // SAFETY: as above.
-        let sah = unsafe { sav.sah.as_ref() }?;
-        Some(SaView {
-            state: sav.state,
-            x: &sah.saidx,
-        })
+        sa_view(self.ctx)
     }
 
     #[inline(always)]
@@ -168,6 +161,12 @@ impl InPacket<'_> {
     /// The packet (read-only).
     pub fn mbuf(&self) -> &Mbuf {
         &self.m
+    }
+
+    /// The packet, to rewrite in place (MSS clamping): the pointer stays
+    /// netipsec's.
+    pub fn mbuf_mut(&mut self) -> &mut Mbuf {
+        &mut self.m
     }
 
     /// Deliver it as received on `ifp` (C ipsec_if_input): rcvif, clear
@@ -271,6 +270,111 @@ unsafe extern "C" fn vnet_hook_tramp<H: IpsecInputVnet>(
     0
 }
 
+/// What the module does with outbound packets just encapsulated in their
+/// outer IPv4 header (IPSEC_OUT, IPSEC_ENC_AFTER: ipsec4/6_perform_request,
+/// sys/netipsec/ipsec_output.c, run the hooks after ipsec_encap and before
+/// the ESP transform, on the head of the OUTER family).
+pub trait IpsecOutputVnet: 'static {
+    /// The variable's type.
+    type State: VnetPod + Sync + 'static;
+    /// The variable.
+    fn var() -> &'static VnetVar<Self::State>;
+    /// Called inside the net epoch for every such packet of this vnet.
+    fn output(st: &Self::State, pkt: OutPacket<'_>, e: &InEpoch);
+}
+
+/// An outbound packet with its new outer IPv4 header (and its SA).  It
+/// stays netipsec's: only header bits may be changed.
+pub struct OutPacket<'a> {
+    ctx: &'a mut ipsec_ctx_data,
+    m: ManuallyDrop<Mbuf>,
+}
+
+impl OutPacket<'_> {
+    /// The SA the packet is being encapsulated for.
+    #[inline(always)]
+    pub fn sa(&self) -> Option<SaView<'_>> {
+        sa_view(self.ctx)
+    }
+
+    /// Whether the inner packet may not be fragmented: IPv4 with DF, or
+    /// IPv6 (routers never fragment it).  `None` if unreadable.
+    pub fn inner_df(&self) -> Option<bool> {
+        let hl = usize::from(self.m.byte_at(0)? & 0x0f) * 4;
+        match self.m.byte_at(hl)? >> 4 {
+            4 => Some(self.m.byte_at(hl + 6)? & 0x40 != 0),
+            6 => Some(true),
+            _ => None,
+        }
+    }
+
+    /// Set or clear DF in the outer IPv4 header (ip_output recomputes the
+    /// header checksum: ipsec_process_done sends with IP_RAWOUTPUT, and
+    /// ip_output zeroes and fills ip_sum).  False if the header is not
+    /// writable in place.
+    pub fn set_outer_df(&mut self, df: bool) -> bool {
+        let Some(h) = self.m.head_mut(8) else {
+            return false;
+        };
+        let Some(b) = h.get_mut(6) else {
+            return false;
+        };
+        *b = if df { *b | 0x40 } else { *b & !0x40 };
+        true
+    }
+}
+
+/// The SA of an IPsec hook call, when it has its SA head.
+fn sa_view(ctx: &ipsec_ctx_data) -> Option<SaView<'_>> {
+    // SAFETY: netipsec's referenced SA and its SA head, alive for the
+    // call.
+    let sav = unsafe { ctx.sav.as_ref() }?;
+    // SAFETY: as above.
+    let sah = unsafe { sav.sah.as_ref() }?;
+    Some(SaView {
+        state: sav.state,
+        x: &sah.saidx,
+    })
+}
+
+unsafe extern "C" fn vnet_out_tramp<H: IpsecOutputVnet>(
+    _ty: i32,
+    _id: i32,
+    udata: *mut c_void,
+    ctx_data: *mut c_void,
+    _hdata: *mut c_void,
+    _hosd: *mut osd,
+) -> c_int {
+    // SAFETY: as vnet_hook_tramp: udata is the registering vnet's copy.
+    let Some(st) = (unsafe { udata.cast_const().cast::<H::State>().as_ref() }) else {
+        return 0;
+    };
+    // SAFETY: hhook passes IPSEC hooks their ipsec_ctx_data.
+    let Some(ctx) = (unsafe { ctx_data.cast::<ipsec_ctx_data>().as_mut() }) else {
+        return 0;
+    };
+    if ctx.enc != IPSEC_ENC_AFTER || ctx.mp.is_null() || ctx.af != Family::Inet.af() {
+        return 0;
+    }
+    // SAFETY: *mp is netipsec's live packet (or NULL); borrowed, never
+    // dropped (ManuallyDrop) nor consumed.
+    let Some(m) = (unsafe { Mbuf::from_raw_borrowed(*ctx.mp) }) else {
+        return 0;
+    };
+    // SAFETY: ipsec4/6_perform_request run the hooks in the net epoch
+    // (their callers, ip_output/ip6_output and if_transmit, are in it).
+    let e = unsafe { assume_in_epoch() };
+    H::output(
+        st,
+        OutPacket {
+            ctx,
+            m: ManuallyDrop::new(m),
+        },
+        &e,
+    );
+    0
+}
+
 /// An input hook registered on one IPSEC_IN head of one vnet; removed on
 /// drop (hhook_remove_hook waits for running hooks).
 pub struct InputHook {
@@ -291,7 +395,32 @@ impl InputHook {
         cv: &CurVnet,
         s: &mut Sleepable,
     ) -> Result<Self, c_int> {
-        Self::add_raw(family, cv, hook_tramp::<H>, core::ptr::null_mut(), s)
+        Self::add_raw(
+            HHOOK_TYPE_IPSEC_IN,
+            family,
+            cv,
+            hook_tramp::<H>,
+            core::ptr::null_mut(),
+            s,
+        )
+    }
+
+    /// hhook_add_hook on V_ipsec_hhh_out[INET] (outer IPv4) of the current
+    /// vnet for an [`IpsecOutputVnet`] (udata as [`InputHook::add_vnet`]).
+    pub fn add_out_vnet<H: IpsecOutputVnet>(
+        cv: &CurVnet,
+        s: &mut Sleepable,
+    ) -> Result<Self, c_int> {
+        let st: *const H::State = H::var().get(cv);
+        let f = vnet_out_tramp::<H>;
+        Self::add_raw(
+            HHOOK_TYPE_IPSEC_OUT,
+            Family::Inet,
+            cv,
+            f,
+            st.cast_mut().cast(),
+            s,
+        )
     }
 
     /// As [`InputHook::add`] for an [`IpsecInputVnet`]: the udata is this
@@ -303,10 +432,12 @@ impl InputHook {
         s: &mut Sleepable,
     ) -> Result<Self, c_int> {
         let st: *const H::State = H::var().get(cv);
-        Self::add_raw(family, cv, vnet_hook_tramp::<H>, st.cast_mut().cast(), s)
+        let f = vnet_hook_tramp::<H>;
+        Self::add_raw(HHOOK_TYPE_IPSEC_IN, family, cv, f, st.cast_mut().cast(), s)
     }
 
     fn add_raw(
+        ty: i32,
         family: Family,
         cv: &CurVnet,
         func: unsafe extern "C" fn(
@@ -324,16 +455,20 @@ impl InputHook {
             Family::Inet => HHOOK_IPSEC_INET,
             Family::Inet6 => HHOOK_IPSEC_INET6,
         };
+        let var = if ty == HHOOK_TYPE_IPSEC_OUT {
+            &raw const vnet_entry_ipsec_hhh_out
+        } else {
+            &raw const vnet_entry_ipsec_hhh_in
+        };
         // SAFETY: the kernel's VNET array of two head pointers.
-        let heads: [*mut hhook_head; 2] =
-            unsafe { super::vnet::kernel_var(&raw const vnet_entry_ipsec_hhh_in, cv) };
+        let heads: [*mut hhook_head; 2] = unsafe { super::vnet::kernel_var(var, cv) };
         let head = heads.get(idx).copied().unwrap_or(core::ptr::null_mut());
         let hki = hookinfo {
             hook_func: Some(func),
             hook_helper: core::ptr::null_mut(),
             hook_udata: udata,
             hook_id: i32::from(family.af()),
-            hook_type: HHOOK_TYPE_IPSEC_IN,
+            hook_type: ty,
         };
         // SAFETY: head is this vnet's registered head (or NULL: ENOENT);
         // hki is copied by the kernel.

@@ -7,7 +7,10 @@
 //! handed on with [`Mbuf::into_raw`].
 use super::ifnet::Ifnet;
 use core::ptr::NonNull;
-use sys_bindings::mbuf::{m_freem, m_tag_locate, mbuf, MTAG_ABI_COMPAT, M_PKTHDR, M_PROTOFLAGS};
+use sys_bindings::mbuf::{
+    m_ext_head, m_freem, m_tag_locate, mbuf, CSUM_IP6_TCP, CSUM_IP_TCP, EXT_FLAG_EMBREF,
+    MTAG_ABI_COMPAT, M_EXT, M_EXTPG, M_PKTHDR, M_PROTOFLAGS, M_RDONLY,
+};
 
 /// An owned mbuf chain with a packet header.
 pub struct Mbuf {
@@ -136,6 +139,108 @@ impl Mbuf {
         // SAFETY: valid owned packet; m_tag_locate only reads the tag list.
         !unsafe { m_tag_locate(self.m.as_ptr(), MTAG_ABI_COMPAT, ty, core::ptr::null_mut()) }
             .is_null()
+    }
+
+    /// M_WRITABLE(m) for the first mbuf (mbuf.h): not read-only, not
+    /// unmapped pages, and external storage only if we hold its only
+    /// reference (m_extrefcnt == 1).
+    fn first_writable(&self) -> bool {
+        let h = self.hdr();
+        let f = h.m_flags();
+        if f & (M_RDONLY | M_EXTPG) != 0 {
+            return false;
+        }
+        if f & M_EXT == 0 {
+            return true;
+        }
+        // SAFETY: with M_PKTHDR|M_EXT, `struct m_ext` starts at m_tail
+        // (the union after m_pkthdr); m_tail is 8-aligned and 160 bytes.
+        let ext = unsafe { &*h.m_tail.as_ptr().cast::<m_ext_head>() };
+        if (ext.ext_type_flags >> 8) & EXT_FLAG_EMBREF != 0 {
+            // `ext_count` is the u_int at the union's start (amd64:
+            // little-endian, so the low half of the word).
+            return ext.ext_cnt as u32 == 1;
+        }
+        let cnt = ext.ext_cnt as *const u32;
+        // SAFETY: without EXT_FLAG_EMBREF, ext_cnt points at the shared
+        // count in the storage's first mbuf, alive while we hold a
+        // reference; a volatile read as C's `volatile u_int *`.
+        !cnt.is_null() && unsafe { core::ptr::read_volatile(cnt) } == 1
+    }
+
+    /// The byte at offset `off` of the packet (walking the chain).
+    pub fn byte_at(&self, mut off: usize) -> Option<u8> {
+        let mut m: *const mbuf = self.m.as_ptr();
+        while !m.is_null() {
+            // SAFETY: every mbuf of an owned (or borrowed) chain is valid.
+            let cur = unsafe { &*m };
+            let len = usize::try_from(cur.m_len).unwrap_or(0);
+            if off < len {
+                if cur.m_data.is_null() {
+                    return None;
+                }
+                // SAFETY: off < m_len readable bytes at m_data.
+                return Some(unsafe { *cur.m_data.cast::<u8>().add(off) });
+            }
+            off -= len;
+            m = cur.m_next;
+        }
+        None
+    }
+
+    /// The first mbuf's data, up to `max` bytes, read-only.
+    pub fn head(&self, max: usize) -> Option<&[u8]> {
+        let h = self.hdr();
+        let len = usize::try_from(h.m_len).ok()?.min(max);
+        if len == 0 || h.m_data.is_null() {
+            return None;
+        }
+        // SAFETY: m_data points at m_len >= len readable bytes of an mbuf
+        // we own, borrowed for as long as &self.
+        Some(unsafe { core::slice::from_raw_parts(h.m_data.cast::<u8>(), len) })
+    }
+
+    /// The first mbuf's data, up to `max` bytes, for an in-place header
+    /// rewrite (MSS clamping); `None` if it may not be written (shared
+    /// cluster, read-only) or is empty.  Headers that continue in a later
+    /// mbuf are simply not there: the caller treats that as "too short".
+    pub fn head_mut(&mut self, max: usize) -> Option<&mut [u8]> {
+        if !self.first_writable() {
+            return None;
+        }
+        let h = self.hdr_mut();
+        let len = usize::try_from(h.m_len).ok()?.min(max);
+        if len == 0 || h.m_data.is_null() {
+            return None;
+        }
+        // SAFETY: m_data points at m_len >= len bytes of this mbuf, which
+        // we own and may write (checked above); &mut self is exclusive.
+        Some(unsafe { core::slice::from_raw_parts_mut(h.m_data.cast::<u8>(), len) })
+    }
+
+    /// The TCP checksum is still to be completed (CSUM_TCP /
+    /// CSUM_TCP_IPV6 in m_pkthdr.csum_flags): the header holds only the
+    /// pseudo-header sum.
+    pub fn tcp_csum_partial(&self) -> bool {
+        self.hdr().m_pkthdr.csum_flags & (CSUM_IP_TCP | CSUM_IP6_TCP) != 0
+    }
+
+    /// The DF bit of an IPv4 header at the packet's start (ip_output and
+    /// ip_input keep the IP header in the first mbuf); false if shorter.
+    pub fn ipv4_df(&self) -> bool {
+        let h = self.hdr();
+        if h.m_len < 8 || h.m_data.is_null() {
+            return false;
+        }
+        // SAFETY: m_data points at m_len >= 8 readable bytes.
+        let off = unsafe { *h.m_data.cast::<u8>().add(6) };
+        off & 0x40 != 0
+    }
+
+    /// The packet arrived on an interface (forwarded, or received) rather
+    /// than being made by this host.
+    pub fn has_rcvif(&self) -> bool {
+        !self.hdr().m_pkthdr.rcvif.is_null()
     }
 
     /// The raw pointer, for KPIs that read the packet without consuming it

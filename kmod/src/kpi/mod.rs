@@ -19,6 +19,7 @@ pub mod malloc;
 pub mod mbuf;
 pub mod module_meta;
 pub mod panic;
+pub mod pmtu;
 pub mod printf;
 pub mod secpolicy;
 pub mod sx;

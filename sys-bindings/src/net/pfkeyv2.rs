@@ -49,6 +49,43 @@ pub const SADB_EXT_ADDRESS_DST: u16 = 6;
 /// `SADB_X_EXT_SA2`: mode and reqid.
 pub const SADB_X_EXT_SA2: u16 = 19;
 
+/// `SADB_X_EXT_NAT_T_TYPE`: present on UDP-encapsulated (NAT-T) SAs.
+pub const SADB_X_EXT_NAT_T_TYPE: u16 = 20;
+
+/// `SADB_AALG_NONE`.
+pub const SADB_AALG_NONE: u8 = 0;
+/// `SADB_AALG_MD5HMAC`.
+pub const SADB_AALG_MD5HMAC: u8 = 2;
+/// `SADB_AALG_SHA1HMAC`.
+pub const SADB_AALG_SHA1HMAC: u8 = 3;
+/// `SADB_X_AALG_SHA2_256`.
+pub const SADB_X_AALG_SHA2_256: u8 = 5;
+/// `SADB_X_AALG_SHA2_384`.
+pub const SADB_X_AALG_SHA2_384: u8 = 6;
+/// `SADB_X_AALG_SHA2_512`.
+pub const SADB_X_AALG_SHA2_512: u8 = 7;
+/// `SADB_X_AALG_AES_XCBC_MAC` (RFC 3566).
+pub const SADB_X_AALG_AES_XCBC_MAC: u8 = 9;
+/// `SADB_X_AALG_AES128GMAC` (RFC 4543).
+pub const SADB_X_AALG_AES128GMAC: u8 = 11;
+/// `SADB_X_AALG_AES192GMAC`.
+pub const SADB_X_AALG_AES192GMAC: u8 = 12;
+/// `SADB_X_AALG_AES256GMAC`.
+pub const SADB_X_AALG_AES256GMAC: u8 = 13;
+/// `SADB_X_AALG_NULL`: null authentication.
+pub const SADB_X_AALG_NULL: u8 = 251;
+
+/// `SADB_EALG_NULL`.
+pub const SADB_EALG_NULL: u8 = 11;
+/// `SADB_X_EALG_AESCBC`.
+pub const SADB_X_EALG_AESCBC: u8 = 12;
+/// `SADB_X_EALG_AESCTR`.
+pub const SADB_X_EALG_AESCTR: u8 = 13;
+/// `SADB_X_EALG_CHACHA20POLY1305`.
+pub const SADB_X_EALG_CHACHA20POLY1305: u8 = 15;
+/// `SADB_X_EALG_AESGCM16` (RFC 4106, 16-byte ICV).
+pub const SADB_X_EALG_AESGCM16: u8 = 20;
+
 /// `SADB_SATYPE_UNSPEC` (FLUSH / DUMP of every type).
 pub const SADB_SATYPE_UNSPEC: u8 = 0;
 /// `SADB_SATYPE_ESP`.

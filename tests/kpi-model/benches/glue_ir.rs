@@ -6,6 +6,10 @@
 //! --toggle-collect='*transmit_tramp*'` (output) or `'*hook_tramp*'`
 //! (input) and sum the self cost of our crates' symbols (exact commands
 //! in BENCHMARKS.md "Glue").
+//! A fourth argument picks the packet (issue 12's cost): `ip` (default: a
+//! bare IPv4 header, neither clamped nor PMTU-checked), `tcp` (a DF TCP
+//! data segment: the clamp reads to the flags, the PMTU check runs), `syn`
+//! (a DF SYN whose MSS is clamped); a fifth, `link1`, turns clamping off.
 //! `glue_ir create <n>` prints the wall time of creating and configuring
 //! `n` interfaces.  Without arguments (as `cargo bench` runs it): a smoke
 //! run.
@@ -68,6 +72,18 @@ fn measure_input(ifs: &[(usize, u32)], sas: &[SaSpec], iters: usize) -> usize {
     ok
 }
 
+/// A 64-byte IPv4 TCP segment with DF and an MSS option 1460 (the
+/// checksum is not valid: the clamp does not verify it).
+fn tcp_packet(flags: u8) -> Vec<u8> {
+    let mut p = ip_packet(4, 64);
+    p[6] = 0x40; // DF
+    p[9] = 6; // TCP
+    p[20 + 12] = 6 << 4; // data offset 24
+    p[20 + 13] = flags;
+    p[40..44].copy_from_slice(&[2, 4, 0x05, 0xb4]);
+    p
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -93,7 +109,16 @@ fn main() {
         .enumerate()
         .map(|(j, (_, r))| SaSpec::esp_tunnel(remote((j * step) as u32), ip("192.0.2.1"), *r))
         .collect();
-    let pkt = ip_packet(4, 64);
+    let pkt = match args.get(3).map(String::as_str) {
+        Some("tcp") => tcp_packet(0x10),
+        Some("syn") => tcp_packet(0x02),
+        _ => ip_packet(4, 64),
+    };
+    if args.get(4).map(String::as_str) == Some("link1") {
+        for (i, _) in &sample {
+            kpi_model::ifnet::if_setflagbits(*i as *mut _, 0x2000, 0);
+        }
+    }
     let pkts: Vec<_> = (0..iters)
         .map(|_| kpi_model::mbuf::packet(&[&pkt]))
         .collect();

@@ -604,6 +604,51 @@ pub fn input(inner: u8, bytes: &[u8], sa: &SaSpec, rcvif: usize) -> InputOutcome
     InputOutcome::Delivered(d)
 }
 
+/// ipsec4/6_perform_request's IPSEC_OUT hooks after ipsec_encap
+/// (IPSEC_ENC_AFTER, sys/netipsec/ipsec_output.c): `outer` is the packet
+/// with its new outer header (as ipsec_encap built it from the global
+/// dfbit), run through the hooks on the head of the OUTER family (the
+/// SA's destination); returns the bytes ESP would then transform.
+pub fn output_after(outer: &[u8], sa: &SaSpec) -> Vec<u8> {
+    use sys_bindings::ipsec::{ipsec_ctx_data, secashead, secasvar, IPSEC_ENC_AFTER};
+    let af: u8 = if sa.dst.is_ipv6() { 28 } else { 2 };
+    let mut m = crate::mbuf::packet(&[outer]);
+    // SAFETY: zeroed plain C structs, filled below; live for this call.
+    let mut sah: Box<secashead> =
+        crate::malloc::untracked(|| Box::new(unsafe { std::mem::zeroed() }));
+    put(&mut sah.saidx.src, sa.src, sa.sport);
+    put(&mut sah.saidx.dst, sa.dst, sa.dport);
+    sah.saidx.proto = sa.proto;
+    sah.saidx.mode = sa.mode;
+    sah.saidx.reqid = sa.reqid;
+    // SAFETY: as above.
+    let mut sav: Box<secasvar> =
+        crate::malloc::untracked(|| Box::new(unsafe { std::mem::zeroed() }));
+    sav.sah = &mut *sah;
+    sav.state = sa.state;
+    sav.refcnt = 1;
+    let mut ctx = ipsec_ctx_data {
+        mp: &mut m,
+        sav: &mut *sav,
+        inp: std::ptr::null_mut(),
+        af,
+        enc: IPSEC_ENC_AFTER,
+    };
+    crate::epoch::with_section(|| {
+        crate::hhook::run_ipsec(
+            sys_bindings::hhook::HHOOK_TYPE_IPSEC_OUT,
+            i32::from(af),
+            (&raw mut ctx).cast(),
+        );
+    });
+    if m.is_null() || !crate::mbuf::check_live(m, "xf_output") {
+        return Vec::new();
+    }
+    let b = crate::mbuf::bytes(m).unwrap_or_default();
+    crate::mbuf::free_chain(m, "xf_output");
+    b
+}
+
 static AUTO_REQID: Mutex<u32> = Mutex::new(0x3fff + 1);
 
 /// key.c `key_newreqid`: a global counter from IPSEC_MANUAL_REQID_MAX + 1

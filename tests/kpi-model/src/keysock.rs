@@ -57,6 +57,10 @@ pub struct Sa {
     pub mode: u8,
     pub state: u8,
     pub vnet: usize,
+    /// `sadb_sa_encrypt` / `sadb_sa_auth` as the IKE daemon set them
+    /// (key.c echoes the request's SA extension).
+    pub enc: u8,
+    pub auth: u8,
 }
 
 impl Sa {
@@ -72,6 +76,8 @@ impl Sa {
             mode: 2,
             state: 1,
             vnet: crate::vnet::vnet0_ptr() as usize,
+            enc: 12, // SADB_X_EALG_AESCBC
+            auth: 5, // SADB_X_AALG_SHA2_256
         }
     }
 }
@@ -161,6 +167,8 @@ fn ext_sa(sa: &Sa) -> Vec<u8> {
         sadb_sa_exttype: SADB_EXT_SA,
         sadb_sa_spi: sa.spi.to_be(),
         sadb_sa_state: sa.state,
+        sadb_sa_encrypt: sa.enc,
+        sadb_sa_auth: sa.auth,
         ..Default::default()
     };
     zerocopy::IntoBytes::as_bytes(&e).to_vec()
@@ -239,13 +247,17 @@ fn addrs(sa: &Sa) -> [Vec<u8>; 2] {
 
 fn echo(kind: u8, sa: &Sa) -> Vec<u8> {
     let [s, d] = addrs(sa);
-    message(
-        kind,
-        SADB_SATYPE_ESP,
-        0,
-        0,
-        &[ext_sa(sa), ext_sa2(sa), s, d],
-    )
+    let mut exts = vec![ext_sa(sa), ext_sa2(sa), s, d];
+    if sa.sport != 0 {
+        // SADB_X_EXT_NAT_T_TYPE (struct sadb_x_nat_t_type: len 1 unit,
+        // UDP_ENCAP_ESPINUDP = 2), as key.c echoes a NAT-T SA.
+        let mut t = vec![0u8; 8];
+        t[0..2].copy_from_slice(&1u16.to_ne_bytes());
+        t[2..4].copy_from_slice(&20u16.to_ne_bytes());
+        t[4] = 2;
+        exts.push(t);
+    }
+    message(kind, SADB_SATYPE_ESP, 0, 0, &exts)
 }
 
 // ---- the SAD operations a test (setkey, an IKE daemon) performs ----

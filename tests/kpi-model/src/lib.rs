@@ -31,6 +31,7 @@ pub mod keysock;
 pub mod malloc;
 pub mod mbuf;
 pub mod netinet;
+pub mod pmtu;
 pub mod state;
 pub mod sx;
 pub mod thread;
@@ -47,6 +48,7 @@ fn reset_parts() {
     ifnet::reset();
     clone::reset();
     netinet::reset();
+    pmtu::reset();
     vnet::reset();
     mbuf::reset();
     console::reset();

@@ -13,7 +13,12 @@ use std::alloc::{alloc_zeroed, Layout};
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int};
 use std::sync::Mutex;
-use sys_bindings::mbuf::{m_tag, mbuf, MHLEN, MLEN, MSIZE, MT_DATA, M_EXT, M_PKTHDR};
+use sys_bindings::mbuf::{
+    m_ext_head, m_tag, mbuf, EXT_FLAG_EMBREF, MHLEN, MLEN, MSIZE, MT_DATA, M_EXT, M_PKTHDR,
+};
+
+/// `EXT_CLUSTER` (sys/sys/mbuf.h): a 2 KiB cluster.
+const EXT_CLUSTER: u32 = 1;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum St {
@@ -83,6 +88,21 @@ pub fn packet(segments: &[&[u8]]) -> *mut mbuf {
             unsafe { m.cast::<u8>().add(inline_at) }
         } else {
             flags |= M_EXT;
+            // m_cljget: the reference count lives in the mbuf
+            // (EXT_FLAG_EMBREF, ext_count 1); `struct m_ext` sits where
+            // the inline data would (after m_pkthdr in the first mbuf).
+            let ext = m_ext_head {
+                ext_cnt: 1,
+                ext_size: u32::try_from(seg.len()).unwrap_or(u32::MAX),
+                ext_type_flags: (EXT_FLAG_EMBREF << 8) | EXT_CLUSTER,
+            };
+            // SAFETY: inside the 256-byte mbuf, 8-aligned.
+            unsafe {
+                m.cast::<u8>()
+                    .add(inline_at)
+                    .cast::<m_ext_head>()
+                    .write(ext)
+            };
             let mut v = seg.to_vec();
             let p = v.as_mut_ptr();
             crate::malloc::untracked(|| with(|r| r.ext.insert(m as usize, v)));
@@ -103,6 +123,19 @@ pub fn packet(segments: &[&[u8]]) -> *mut mbuf {
         prev = m;
     }
     head
+}
+
+/// Make the first mbuf's cluster shared (a second reference, as
+/// m_copym of a socket buffer leaves it): M_WRITABLE is then false.
+pub fn share_cluster(m: *mut mbuf) {
+    // SAFETY: a live model packet whose first mbuf has external storage
+    // (its m_ext at m_tail).
+    unsafe {
+        if (*m).m_flags() & M_EXT != 0 {
+            let e = std::ptr::addr_of_mut!((*m).m_tail).cast::<m_ext_head>();
+            (*e).ext_cnt = 2;
+        }
+    }
 }
 
 /// Is `m` a live model mbuf?
