@@ -18,7 +18,7 @@ use core::sync::atomic::Ordering;
 use super::state::{VnetState, V_STATE};
 use crate::kpi::epoch::InEpoch;
 use crate::kpi::epoch_slot::Slot;
-use crate::kpi::hhook::{IpsecOutputVnet, OutPacket};
+use crate::kpi::hhook::{IpsecOutputVnet, OutPacket, VnetHook};
 use crate::kpi::ifnet::IfFlags;
 use crate::kpi::vnet::VnetVar;
 use sys_bindings::ipsec_consts::IPSEC_MODE_TUNNEL;
@@ -26,13 +26,15 @@ use sys_bindings::ipsec_consts::IPSEC_MODE_TUNNEL;
 /// The hook.
 pub struct DfHook;
 
-impl IpsecOutputVnet for DfHook {
+impl VnetHook for DfHook {
     type State = Slot<VnetState>;
 
     fn var() -> &'static VnetVar<Slot<VnetState>> {
         &V_STATE
     }
+}
 
+impl IpsecOutputVnet for DfHook {
     #[inline(always)]
     fn output(slot: &Slot<VnetState>, mut pkt: OutPacket<'_>, e: &InEpoch) {
         let Some(st) = slot.get(e) else { return };

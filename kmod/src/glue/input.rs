@@ -22,7 +22,7 @@ use super::pathmtu;
 use super::state::{VnetState, V_STATE};
 use crate::kpi::epoch::InEpoch;
 use crate::kpi::epoch_slot::Slot;
-use crate::kpi::hhook::{InPacket, IpsecInputVnet, SaView};
+use crate::kpi::hhook::{InPacket, IpsecInputVnet, SaView, VnetHook};
 use crate::kpi::ifnet::{Counter, DrvFlags, IfFlags, Ifnet};
 use crate::kpi::vnet::VnetVar;
 use if_ipsec::verdict::{
@@ -41,13 +41,15 @@ fn flags_of(f: IfFlags, d: DrvFlags) -> InputIf {
     }
 }
 
-impl IpsecInputVnet for Input {
+impl VnetHook for Input {
     type State = Slot<VnetState>;
 
     fn var() -> &'static VnetVar<Slot<VnetState>> {
         &V_STATE
     }
+}
 
+impl IpsecInputVnet for Input {
     #[inline(always)]
     fn input(slot: &Slot<VnetState>, pkt: InPacket<'_>, e: &InEpoch) {
         let Some(sa) = pkt.sa() else {

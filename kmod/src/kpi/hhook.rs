@@ -33,14 +33,19 @@ pub trait IpsecInput: 'static {
     fn input(pkt: InPacket<'_>, e: &InEpoch);
 }
 
-/// As [`IpsecInput`], handed the hook's vnet's copy of a VNET variable:
-/// [`InputHook::add_vnet`] registers its address as the hook's udata, so
-/// the packet path needs no curvnet lookup.
-pub trait IpsecInputVnet: 'static {
+/// A hook handed its vnet's copy of a VNET variable: registration
+/// ([`InputHook::add_vnet`], [`InputHook::add_out_vnet`]) makes that
+/// copy's address the hook's udata, so the packet path needs no curvnet
+/// lookup.
+pub trait VnetHook: 'static {
     /// The variable's type.
     type State: VnetPod + Sync + 'static;
     /// The variable.
     fn var() -> &'static VnetVar<Self::State>;
+}
+
+/// As [`IpsecInput`], with its vnet's state ([`VnetHook`]).
+pub trait IpsecInputVnet: VnetHook {
     /// Called for every packet decrypted in this vnet for the hook's
     /// family, inside the net epoch; `st` is this vnet's copy of `var()`.
     fn input(st: &Self::State, pkt: InPacket<'_>, e: &InEpoch);
@@ -246,6 +251,19 @@ unsafe extern "C" fn hook_tramp<H: IpsecInput>(
     0
 }
 
+/// The vnet state a [`VnetHook`]'s udata points at.
+///
+/// # Safety
+/// `udata` must be what registration set: the registering vnet's copy of
+/// `H::var()`.  The hook hangs on that vnet's own head and runs only for
+/// its packets, so while the vnet, and thus its copy, lives; NULL gives
+/// `None`.
+#[inline(always)]
+unsafe fn state_of<'a, H: VnetHook>(udata: *mut c_void) -> Option<&'a H::State> {
+    // SAFETY: caller.
+    unsafe { udata.cast_const().cast::<H::State>().as_ref() }
+}
+
 unsafe extern "C" fn vnet_hook_tramp<H: IpsecInputVnet>(
     _ty: i32,
     _id: i32,
@@ -254,11 +272,8 @@ unsafe extern "C" fn vnet_hook_tramp<H: IpsecInputVnet>(
     _hdata: *mut c_void,
     _hosd: *mut osd,
 ) -> c_int {
-    // SAFETY: udata is the registering vnet's copy of H::var()
-    // (add_vnet).  The hook hangs on that vnet's own head and runs only
-    // for its packets, so while the vnet, and thus its copy, lives;
-    // NULL is refused.
-    let Some(st) = (unsafe { udata.cast_const().cast::<H::State>().as_ref() }) else {
+    // SAFETY: udata as registered by add_vnet.
+    let Some(st) = (unsafe { state_of::<H>(udata) }) else {
         return 0;
     };
     // SAFETY: hhook passes IPSEC hooks their ipsec_ctx_data.
@@ -274,11 +289,7 @@ unsafe extern "C" fn vnet_hook_tramp<H: IpsecInputVnet>(
 /// outer IPv4 header (IPSEC_OUT, IPSEC_ENC_AFTER: ipsec4/6_perform_request,
 /// sys/netipsec/ipsec_output.c, run the hooks after ipsec_encap and before
 /// the ESP transform, on the head of the OUTER family).
-pub trait IpsecOutputVnet: 'static {
-    /// The variable's type.
-    type State: VnetPod + Sync + 'static;
-    /// The variable.
-    fn var() -> &'static VnetVar<Self::State>;
+pub trait IpsecOutputVnet: VnetHook {
     /// Called inside the net epoch for every such packet of this vnet.
     fn output(st: &Self::State, pkt: OutPacket<'_>, e: &InEpoch);
 }
@@ -345,8 +356,8 @@ unsafe extern "C" fn vnet_out_tramp<H: IpsecOutputVnet>(
     _hdata: *mut c_void,
     _hosd: *mut osd,
 ) -> c_int {
-    // SAFETY: as vnet_hook_tramp: udata is the registering vnet's copy.
-    let Some(st) = (unsafe { udata.cast_const().cast::<H::State>().as_ref() }) else {
+    // SAFETY: udata as registered by add_out_vnet.
+    let Some(st) = (unsafe { state_of::<H>(udata) }) else {
         return 0;
     };
     // SAFETY: hhook passes IPSEC hooks their ipsec_ctx_data.

@@ -537,18 +537,11 @@ fn put(u: &mut sockaddr_union, a: IpAddr, port: u16) {
     }
 }
 
-/// netipsec's inbound path after ESP decryption (ipsec_input.c
-/// ipsec4_common_input_cb / ipsec6_common_input_cb): inside the net epoch,
-/// run the IPSEC_IN hooks for the inner family with IPSEC_ENC_AFTER; if a
-/// hook consumed the packet stop; else the stock ipsec_if_input (a dead
-/// tunnel-mode SA's packet is dropped; no stock interface in the model:
-/// otherwise passes) and netisr_queue_src, which takes it.
-pub fn input(inner: u8, bytes: &[u8], sa: &SaSpec, rcvif: usize) -> InputOutcome {
+/// Run the IPSEC `ty` hooks of the current vnet's head for family `af`
+/// (ipsec_run_hhooks) on `*m` with an SA built from `sa`, in an epoch
+/// section, as netipsec does (IPSEC_ENC_AFTER).
+fn run_hooks_with_sa(ty: i32, af: u8, m: &mut *mut mbuf, sa: &SaSpec) {
     use sys_bindings::ipsec::{ipsec_ctx_data, secashead, secasvar, IPSEC_ENC_AFTER};
-    let af: u8 = if inner == 6 { 28 } else { 2 };
-    let mut m = crate::mbuf::packet(&[bytes]);
-    // SAFETY: fresh packet.
-    unsafe { (*m).m_pkthdr.rcvif = rcvif as *mut _ };
     // SAFETY: zeroed plain C structs, filled below; live for this call.
     let mut sah: Box<secashead> =
         crate::malloc::untracked(|| Box::new(unsafe { std::mem::zeroed() }));
@@ -564,19 +557,29 @@ pub fn input(inner: u8, bytes: &[u8], sa: &SaSpec, rcvif: usize) -> InputOutcome
     sav.state = sa.state;
     sav.refcnt = 1;
     let mut ctx = ipsec_ctx_data {
-        mp: &mut m,
+        mp: m,
         sav: &mut *sav,
         inp: std::ptr::null_mut(),
         af,
         enc: IPSEC_ENC_AFTER,
     };
     crate::epoch::with_section(|| {
-        crate::hhook::run_ipsec(
-            sys_bindings::hhook::HHOOK_TYPE_IPSEC_IN,
-            i32::from(af),
-            (&raw mut ctx).cast(),
-        );
+        crate::hhook::run_ipsec(ty, i32::from(af), (&raw mut ctx).cast());
     });
+}
+
+/// netipsec's inbound path after ESP decryption (ipsec_input.c
+/// ipsec4_common_input_cb / ipsec6_common_input_cb): inside the net epoch,
+/// run the IPSEC_IN hooks for the inner family with IPSEC_ENC_AFTER; if a
+/// hook consumed the packet stop; else the stock ipsec_if_input (a dead
+/// tunnel-mode SA's packet is dropped; no stock interface in the model:
+/// otherwise passes) and netisr_queue_src, which takes it.
+pub fn input(inner: u8, bytes: &[u8], sa: &SaSpec, rcvif: usize) -> InputOutcome {
+    let af: u8 = if inner == 6 { 28 } else { 2 };
+    let mut m = crate::mbuf::packet(&[bytes]);
+    // SAFETY: fresh packet.
+    unsafe { (*m).m_pkthdr.rcvif = rcvif as *mut _ };
+    run_hooks_with_sa(sys_bindings::hhook::HHOOK_TYPE_IPSEC_IN, af, &mut m, sa);
     if m.is_null() {
         return InputOutcome::Consumed;
     }
@@ -610,37 +613,9 @@ pub fn input(inner: u8, bytes: &[u8], sa: &SaSpec, rcvif: usize) -> InputOutcome
 /// dfbit), run through the hooks on the head of the OUTER family (the
 /// SA's destination); returns the bytes ESP would then transform.
 pub fn output_after(outer: &[u8], sa: &SaSpec) -> Vec<u8> {
-    use sys_bindings::ipsec::{ipsec_ctx_data, secashead, secasvar, IPSEC_ENC_AFTER};
     let af: u8 = if sa.dst.is_ipv6() { 28 } else { 2 };
     let mut m = crate::mbuf::packet(&[outer]);
-    // SAFETY: zeroed plain C structs, filled below; live for this call.
-    let mut sah: Box<secashead> =
-        crate::malloc::untracked(|| Box::new(unsafe { std::mem::zeroed() }));
-    put(&mut sah.saidx.src, sa.src, sa.sport);
-    put(&mut sah.saidx.dst, sa.dst, sa.dport);
-    sah.saidx.proto = sa.proto;
-    sah.saidx.mode = sa.mode;
-    sah.saidx.reqid = sa.reqid;
-    // SAFETY: as above.
-    let mut sav: Box<secasvar> =
-        crate::malloc::untracked(|| Box::new(unsafe { std::mem::zeroed() }));
-    sav.sah = &mut *sah;
-    sav.state = sa.state;
-    sav.refcnt = 1;
-    let mut ctx = ipsec_ctx_data {
-        mp: &mut m,
-        sav: &mut *sav,
-        inp: std::ptr::null_mut(),
-        af,
-        enc: IPSEC_ENC_AFTER,
-    };
-    crate::epoch::with_section(|| {
-        crate::hhook::run_ipsec(
-            sys_bindings::hhook::HHOOK_TYPE_IPSEC_OUT,
-            i32::from(af),
-            (&raw mut ctx).cast(),
-        );
-    });
+    run_hooks_with_sa(sys_bindings::hhook::HHOOK_TYPE_IPSEC_OUT, af, &mut m, sa);
     if m.is_null() || !crate::mbuf::check_live(m, "xf_output") {
         return Vec::new();
     }
