@@ -14,14 +14,14 @@
 #    need-frag never arrives: the transfer stalls.  With the default
 #    clamp, the SYN's MSS reaches vtD as 1260 and the transfer completes.
 # 2. PMTU feedback, outer DF set (net.inet.ipsec.dfbit=1), ipsec0 at its
-#    default 1400 over the 1400-byte path, clamping off (link1).  A
-#    1400-byte inner packet plus ESP does not fit: C's ipsec_transmit
-#    hands it to IPsec and ip_output drops the ESP packet (EMSGSIZE), no
-#    ICMP.  Ours answers with need-frag carrying the inner MTU that fits:
-#    in a vnet jail no SA book sizes the overhead (link tracking is
-#    vnet0-only), so the worst case (AES-CBC, SHA2-512, NAT-T: 86 bytes,
-#    blocks of 16) gives 1310; `ping -D` reports it and TCP (PMTUD) moves
-#    200 KB through.
+#    default 1400 over the 1400-byte path.  A 1400-byte inner packet plus
+#    ESP does not fit: with link1 (C) ipsec_transmit hands it to IPsec and
+#    ip_output drops the ESP packet (EMSGSIZE), no ICMP: ping gets
+#    nothing and TCP stalls.  Ours (clamping to 1360 does not help here)
+#    answers with need-frag carrying the inner MTU that fits: in a vnet
+#    jail no SA book sizes the overhead (link tracking is vnet0-only), so
+#    the worst case (AES-CBC, SHA2-512, NAT-T: 86 bytes, blocks of 16)
+#    gives 1310; `ping -D` reports it and TCP (PMTUD) moves 200 KB.
 # 3. DF policy: link2 on vtA copies the inner DF into the outer IPv4
 #    header (tcpdump -v of the ESP packets); without it the global
 #    net.inet.ipsec.dfbit (0: clear) decides, as in C.
@@ -108,6 +108,19 @@ for j in vtA vtB; do
 	jexec $j ifconfig ipsec0 mtu 1400 link1
 	jexec $j sysctl net.inet.ipsec.dfbit=1 >/dev/null
 done
+# link1 (C): the 1400-byte DF packet goes to IPsec and its ESP packet dies
+# in ip_output (EMSGSIZE): no reply, no need-frag, and TCP stalls.
+out=$(jexec vtC ping -D -c 2 -t 6 -s 1372 192.168.2.2 2>&1)
+vt_log ping-df-c echo "$out"
+echo "$out" | grep -qi 'frag needed' &&
+    vt_fail black-hole "need-frag with link1" ||
+    vt_pass black-hole "link1 (C): ping -D -s 1372 vanishes, no need-frag"
+c_got=$(xfer)
+vt_log pmtud-c echo "link1 (C), outer DF set: ${c_got} of 204800 bytes"
+[ "${c_got}" != 204800 ] && vt_pass c-stalls "link1 (C): the transfer stalls (${c_got} bytes)" ||
+    vt_fail c-stalls "link1: the transfer completed, no black hole to show"
+# Ours (clamping on, to 1360: still too big with ESP on a 1400 path).
+for j in vtA vtB; do jexec $j ifconfig ipsec0 -link1; done
 out=$(jexec vtC ping -D -c 2 -t 10 -s 1372 192.168.2.2 2>&1)
 vt_log ping-df echo "$out"
 echo "$out" | grep -qi 'frag needed.*MTU 1310' &&
@@ -121,8 +134,8 @@ echo "$out" | grep -qi 'MTU 1310\|message too long' &&
 vt_check fits "ping -D -s 1282 (1310 bytes) passes" -- \
     jexec vtC ping -D -c 2 -t 10 -s 1282 192.168.2.2
 got=$(xfer)
-vt_log pmtud echo "PMTUD through ipsec0, no clamping: ${got} of 204800 bytes"
-[ "${got}" = 204800 ] && vt_pass pmtud-xfer "200 KB through by PMTUD on our need-frag" ||
+vt_log pmtud echo "PMTUD through ipsec0: ${got} of 204800 bytes"
+[ "${got}" = 204800 ] && vt_pass pmtud-xfer "200 KB through by PMTUD on our need-frag (link1/C: ${c_got})" ||
     vt_fail pmtud-xfer "PMTUD transfer: ${got} of 204800 bytes"
 vt_log counters sh -c "jexec vtA netstat -s -p icmp | grep -i 'unreach\|need'"
 
@@ -131,7 +144,6 @@ vt_log counters sh -c "jexec vtA netstat -s -p icmp | grep -i 'unreach\|need'"
 # inner DF into its outer headers.  Counted: ESP packets leaving vtA with
 # DF, as tcpdump -v prints their outer header.
 for j in vtA vtB; do
-	jexec $j ifconfig ipsec0 -link1
 	jexec $j sysctl net.inet.ipsec.dfbit=0 >/dev/null
 done
 dfcount()

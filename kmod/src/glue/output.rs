@@ -53,8 +53,13 @@ pub fn transmit(ifp: OurIfnet<'_, Softc>, m: Mbuf, e: &InEpoch) -> Result<(), c_
     };
     let mut m = m;
     let fib = u16::try_from(sc.fib.load(core::sync::atomic::Ordering::Relaxed)).unwrap_or(0);
-    pathmtu::clamp(&ifp, f.contains(IfFlags::LINK1), &mut m);
-    if let Some(mtu) = pathmtu::too_big(&m, inner, dst, fib, &sc.path, e) {
+    // link1: C's MTU handling (no clamping, no feedback).
+    let link1 = f.contains(IfFlags::LINK1);
+    pathmtu::clamp(&ifp, link1, &mut m);
+    if let Some(mtu) = (!link1)
+        .then(|| pathmtu::too_big(&m, inner, dst, fib, &sc.path, e))
+        .flatten()
+    {
         pathmtu::answer(m, inner, mtu, &sc.path);
         return Ok(()); // consumed, as C's ipsec4_check_pmtu (EINPROGRESS)
     }

@@ -97,7 +97,7 @@ impl PathState {
 }
 
 /// Lower the MSS of a SYN crossing `ifp` to its MTU's limit, unless
-/// `link1` (C's behaviour: no clamping) is set.
+/// `link1` (C's MTU handling: no clamping, no feedback) is set.
 #[inline]
 pub fn clamp(ifp: &Ifnet, link1: bool, m: &mut Mbuf) {
     // Read-only test first: most packets are not SYNs.
@@ -111,10 +111,11 @@ pub fn clamp(ifp: &Ifnet, link1: bool, m: &mut Mbuf) {
     let _: Clamp = mss::clamp(h, ifp.mtu(), partial);
 }
 
-/// PMTU feedback, the test: `Some(mtu)` when `m` may not be fragmented
-/// (IPv4 with DF, every IPv6 packet) and is longer than the largest inner
-/// packet the path carries with this tunnel's overhead, `mtu`.  Borrows
-/// the packet: the common case costs a flag test and a compare.
+/// PMTU feedback (not with `link1`), the test: `Some(mtu)` when `m` may
+/// not be fragmented (IPv4 with DF, every IPv6 packet) and is longer than
+/// the largest inner packet the path carries with this tunnel's overhead,
+/// `mtu`.  Borrows the packet: the common case costs a flag test and a
+/// compare.
 #[inline(always)]
 pub fn too_big(
     m: &Mbuf,

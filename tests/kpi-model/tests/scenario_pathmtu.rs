@@ -185,7 +185,8 @@ fn input_syn_ack_is_clamped() {
 /// that does not fit the outer path with this tunnel's overhead gets need-frag with the inner MTU
 /// that fits (worst-case ESP while no SA is known: 1500 minus 20, 8
 /// (NAT-T), 8, 16, 32 and 2 is 1414 room, in blocks of 16: 1406); a packet
-/// without DF goes on (the outer header fragments).
+/// without DF goes on (the outer header fragments); with `link1` (C's
+/// MTU handling) every packet goes on.
 #[test]
 fn df_packet_over_the_path_gets_need_frag() {
     let m = Model::start();
@@ -208,6 +209,12 @@ fn df_packet_over_the_path_gets_need_frag() {
     fits[6] = 0x40;
     assert_eq!(send(i, &fits), 0);
     assert_eq!(m.take_sent().len(), 1, "fits: sent on");
+    assert!(pmtu::take_sent().is_empty());
+    // link1: C's MTU handling, the packet goes to IPsec as it is.
+    kpi_model::ifnet::if_setflagbits(i as *mut _, IFF_LINK1, 0);
+    big[6] = 0x40;
+    assert_eq!(send(i, &big), 0);
+    assert_eq!(m.take_sent()[0].bytes, big);
     assert!(pmtu::take_sent().is_empty());
     unload(&m);
     m.assert_clean();
