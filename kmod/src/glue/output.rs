@@ -60,7 +60,7 @@ pub fn transmit(ifp: OurIfnet<'_, Softc>, m: Mbuf, e: &InEpoch) -> Result<(), c_
         .then(|| pathmtu::too_big(&m, inner, dst, fib, &sc.path, e))
         .flatten()
     {
-        pathmtu::answer(m, inner, mtu, &sc.path);
+        pathmtu::answer(m, inner, mtu);
         return Ok(()); // consumed, as C's ipsec4_check_pmtu (EINPROGRESS)
     }
     m.set_fib(fib);

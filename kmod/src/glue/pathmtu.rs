@@ -13,7 +13,7 @@
 //! outbound SA, the worst case until one is known), recomputed at most
 //! once a second or when the transform changes.  A packet that does not
 //! fit goes to icmp_error / icmp6_error, which consume it.
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 
 use crate::kpi::epoch::InEpoch;
 use crate::kpi::ifnet::Ifnet;
@@ -42,8 +42,6 @@ pub struct PathState {
     fits_at: AtomicI32,
     /// Set when `fits` must be recomputed now (the transform changed).
     stale: AtomicBool,
-    /// Inner packets answered with need-frag / packet-too-big.
-    pub too_big: AtomicU64,
 }
 
 const KNOWN: u32 = 1 << 24;
@@ -140,9 +138,9 @@ pub fn too_big(
 
 /// PMTU feedback, the answer: need-frag / packet-too-big with `mtu`
 /// (C ipsec4_check_pmtu / ipsec6_check_pmtu when forwarding); consumes
-/// the packet.
+/// the packet.  Counted where the kernel counts its own (netstat -s -p
+/// icmp / icmp6: the output histogram).
 #[cold]
-pub fn answer(m: Mbuf, inner: Family, mtu: u32, st: &PathState) {
-    st.too_big.fetch_add(1, Ordering::Relaxed);
+pub fn answer(m: Mbuf, inner: Family, mtu: u32) {
     send_too_big(m, inner, mtu);
 }

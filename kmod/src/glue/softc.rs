@@ -1,8 +1,8 @@
 //! Per-interface state the packet paths read (C: `struct ipsec_softc`,
 //! FreeBSD 14.2 sys/net/if_ipsec.c, b66633d79ade).  Writer-side state
 //! (tunnel, reqid, units) lives in the core's `Vnet`; the softc holds only
-//! what output needs without a lookup: the registered policies and the
-//! tunnel fib.
+//! what output needs without a lookup: the registered policies (with the
+//! outer destination), the tunnel fib, and the path-MTU state.
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use super::pathmtu::PathState;
