@@ -237,12 +237,6 @@ impl Mbuf {
         off & 0x40 != 0
     }
 
-    /// The packet arrived on an interface (forwarded, or received) rather
-    /// than being made by this host.
-    pub fn has_rcvif(&self) -> bool {
-        !self.hdr().m_pkthdr.rcvif.is_null()
-    }
-
     /// The raw pointer, for KPIs that read the packet without consuming it
     /// (bpf_mtap2).
     pub fn as_ptr(&self) -> *mut mbuf {

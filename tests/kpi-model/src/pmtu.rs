@@ -47,7 +47,6 @@ pub struct IcmpSent {
 struct Pm {
     routes: HashMap<IpAddr, u32>,
     hc: HashMap<IpAddr, u32>,
-    lookups: usize,
     sent: Vec<IcmpSent>,
     limited: bool,
 }
@@ -92,11 +91,6 @@ pub fn take_sent() -> Vec<IcmpSent> {
     with(|p| std::mem::take(&mut p.sent))
 }
 
-/// Path-MTU lookups (host cache + route) so far.
-pub fn lookups() -> usize {
-    with(|p| p.lookups)
-}
-
 fn faddr(inc: *const in_conninfo) -> IpAddr {
     // SAFETY: caller's in_conninfo.
     let inc = unsafe { &*inc };
@@ -113,10 +107,7 @@ fn faddr(inc: *const in_conninfo) -> IpAddr {
 pub extern "C" fn tcp_hc_getmtu(inc: *mut in_conninfo) -> u32 {
     let _model = crate::malloc::Internal::enter();
     let a = faddr(inc);
-    with(|p| {
-        p.lookups += 1;
-        p.hc.get(&a).copied().unwrap_or(0)
-    })
+    with(|p| p.hc.get(&a).copied().unwrap_or(0))
 }
 
 fn maxmtu(inc: *mut in_conninfo, kpi: &str) -> u32 {
