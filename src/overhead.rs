@@ -22,9 +22,10 @@
 //! xform_aes_cbc.c (16, 16), xform_aes_icm.c (1, native 16),
 //! xform_gcm.c (1), xform_chacha20_poly1305.c (1).
 //!
-//! The kernel's own check (ipsec4_check_pmtu → ipsec_hdrsiz_internal →
-//! esp_hdrsiz) uses `blocksize + 9` for any payload; this is exact for
-//! the payload at hand.
+//! The kernel's own estimate (esp_hdrsiz in xform_esp.c) is fixed: the
+//! cipher's block size plus 9 and the auth header size with an SA, 49
+//! bytes without one (no NAT-T, ICVs above 16 bytes not counted); this is
+//! exact for the payload at hand.
 
 use crate::addr::Family;
 use sys_bindings::net::pfkeyv2 as k;
