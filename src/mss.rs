@@ -28,6 +28,10 @@ const TCPOPT_EOL: u8 = 0;
 const TCPOPT_NOP: u8 = 1;
 const TCPOPT_MAXSEG: u8 = 2;
 const TH_SYN: u8 = 0x02;
+/// IPv6 extension headers skipped on the way to TCP.
+const HOPOPTS: u8 = 0;
+const ROUTING: u8 = 43;
+const DSTOPTS: u8 = 60;
 
 /// The MSS an interface of `mtu` allows for `inner` (MTU minus the
 /// IP and TCP headers), saturating at 0.
@@ -78,7 +82,10 @@ pub fn is_syn(pkt: &[u8]) -> bool {
     // Quick reject on the protocol byte before any parsing.
     let maybe = match pkt.first().map(|b| b >> 4) {
         Some(4) => pkt.get(9) == Some(&IPPROTO_TCP),
-        Some(6) => matches!(pkt.get(6), Some(&IPPROTO_TCP | &0 | &43 | &60)),
+        Some(6) => matches!(
+            pkt.get(6).copied(),
+            Some(IPPROTO_TCP | HOPOPTS | ROUTING | DSTOPTS)
+        ),
         _ => false,
     };
     maybe
@@ -123,9 +130,6 @@ fn v4_tcp(pkt: &[u8]) -> Result<usize, Clamp> {
 /// IPv6: skip hop-by-hop, routing and destination options headers; a
 /// fragment header means a fragment (left alone).
 fn v6_tcp(pkt: &[u8]) -> Result<usize, Clamp> {
-    const HOPOPTS: u8 = 0;
-    const ROUTING: u8 = 43;
-    const DSTOPTS: u8 = 60;
     let mut next = byte(pkt, 6)?;
     let mut off = 40usize;
     for _ in 0..8 {

@@ -18,6 +18,7 @@ use crate::kpi::epoch::InEpoch;
 use crate::kpi::if_handler::OurIfnet;
 use crate::kpi::ifnet::{Counter, DrvFlags, IfFlags};
 use crate::kpi::mbuf::Mbuf;
+use crate::kpi::pmtu::send_too_big;
 use crate::kpi::secpolicy::process_packet;
 use if_ipsec::verdict::{output_admission, OutputCheck, OutputVerdict};
 use sys_bindings::errno::{EAFNOSUPPORT, ENETDOWN};
@@ -56,11 +57,8 @@ pub fn transmit(ifp: OurIfnet<'_, Softc>, m: Mbuf, e: &InEpoch) -> Result<(), c_
     // link1: C's MTU handling (no clamping, no feedback).
     let link1 = f.contains(IfFlags::LINK1);
     pathmtu::clamp(&ifp, link1, &mut m);
-    if let Some(mtu) = (!link1)
-        .then(|| pathmtu::too_big(&m, inner, dst, fib, &sc.path, e))
-        .flatten()
-    {
-        pathmtu::answer(m, inner, mtu);
+    if let Some(mtu) = pathmtu::too_big(&m, link1, inner, dst, fib, &sc.path, e) {
+        send_too_big(m, inner, mtu);
         return Ok(()); // consumed, as C's ipsec4_check_pmtu (EINPROGRESS)
     }
     m.set_fib(fib);

@@ -18,7 +18,7 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use crate::kpi::epoch::InEpoch;
 use crate::kpi::ifnet::Ifnet;
 use crate::kpi::mbuf::Mbuf;
-use crate::kpi::pmtu::{path_mtu, send_too_big, ticks_hz};
+use crate::kpi::pmtu::{path_mtu, ticks_hz};
 use if_ipsec::addr::{Addr, Family};
 use if_ipsec::mss::{self, Clamp, MAX_HEADERS};
 use if_ipsec::overhead::{inner_mtu, Transform};
@@ -31,17 +31,28 @@ const IPV6_MMTU: u32 = 1280;
 const IPV4_MMTU: u32 = 68;
 
 /// Per-interface path state, in the softc.
-#[derive(Default)]
 pub struct PathState {
     /// The outbound SA's transform, packed (see `pack`); 0: not known.
     xf: AtomicU32,
     /// The largest inner packet that fits the path with this tunnel's
-    /// overhead (0: never computed or no path MTU known).
+    /// overhead (0: no path MTU known).
     fits: AtomicU32,
     /// `ticks` when `fits` was computed.
     fits_at: AtomicI32,
-    /// Set when `fits` must be recomputed now (the transform changed).
+    /// Set when `fits` must be recomputed now (never computed yet, or the
+    /// transform changed).
     stale: AtomicBool,
+}
+
+impl Default for PathState {
+    fn default() -> PathState {
+        PathState {
+            xf: AtomicU32::new(0),
+            fits: AtomicU32::new(0),
+            fits_at: AtomicI32::new(0),
+            stale: AtomicBool::new(true),
+        }
+    }
 }
 
 const KNOWN: u32 = 1 << 24;
@@ -67,7 +78,8 @@ impl PathState {
         }
     }
 
-    /// The largest inner packet that fits (0: no path MTU known),
+    /// The largest inner packet that fits (0: no path MTU known, no route:
+    /// cached too, so a tunnel without a route costs no lookup per packet),
     /// recomputed at most once a second (the host cache and the route are
     /// ipsec_get_pmtu's sources; a need-frag for the outer destination
     /// shows within a second) or when the transform changed.
@@ -76,7 +88,7 @@ impl PathState {
         let (now, hz) = ticks_hz();
         let age = now.wrapping_sub(self.fits_at.load(Ordering::Relaxed));
         let fits = self.fits.load(Ordering::Relaxed);
-        if fits != 0 && (0..hz.max(1)).contains(&age) && !self.stale.load(Ordering::Relaxed) {
+        if (0..hz.max(1)).contains(&age) && !self.stale.load(Ordering::Relaxed) {
             return fits;
         }
         // Two CPUs may both recompute: same answer, benign.
@@ -109,21 +121,24 @@ pub fn clamp(ifp: &Ifnet, link1: bool, m: &mut Mbuf) {
     let _: Clamp = mss::clamp(h, ifp.mtu(), partial);
 }
 
-/// PMTU feedback (not with `link1`), the test: `Some(mtu)` when `m` may
-/// not be fragmented (IPv4 with DF, every IPv6 packet) and is longer than
-/// the largest inner packet the path carries with this tunnel's overhead,
-/// `mtu`.  Borrows the packet: the common case costs a flag test and a
-/// compare.
+/// PMTU feedback (not with `link1`: C's MTU handling): `Some(mtu)` when
+/// `m` may not be fragmented (IPv4 with DF, every IPv6 packet) and is
+/// longer than the largest inner packet the path carries with this
+/// tunnel's overhead, `mtu`; the caller then answers with
+/// `pmtu::send_too_big` (C ipsec4/6_check_pmtu when forwarding; the
+/// kernel's ICMP statistics count the reply).  Borrows the packet: the
+/// common case costs a flag test and a compare.
 #[inline(always)]
 pub fn too_big(
     m: &Mbuf,
+    link1: bool,
     inner: Family,
     dst: &Addr,
     fib: u16,
     st: &PathState,
     e: &InEpoch,
 ) -> Option<u32> {
-    if inner == Family::Inet && !m.ipv4_df() {
+    if link1 || (inner == Family::Inet && !m.ipv4_df()) {
         return None;
     }
     let fits = st.fits(dst, fib, e);
@@ -134,13 +149,4 @@ pub fn too_big(
     // Below the family's minimum no ICMP can help: send on (the outer
     // header fragments).
     (fits >= floor && m.pkt_len() > fits).then_some(fits)
-}
-
-/// PMTU feedback, the answer: need-frag / packet-too-big with `mtu`
-/// (C ipsec4_check_pmtu / ipsec6_check_pmtu when forwarding); consumes
-/// the packet.  Counted where the kernel counts its own (netstat -s -p
-/// icmp / icmp6: the output histogram).
-#[cold]
-pub fn answer(m: Mbuf, inner: Family, mtu: u32) {
-    send_too_big(m, inner, mtu);
 }

@@ -321,17 +321,12 @@ impl OutPacket<'_> {
 
     /// Set or clear DF in the outer IPv4 header (ip_output recomputes the
     /// header checksum: ipsec_process_done sends with IP_RAWOUTPUT, and
-    /// ip_output zeroes and fills ip_sum).  False if the header is not
-    /// writable in place.
-    pub fn set_outer_df(&mut self, df: bool) -> bool {
-        let Some(h) = self.m.head_mut(8) else {
-            return false;
-        };
-        let Some(b) = h.get_mut(6) else {
-            return false;
-        };
-        *b = if df { *b | 0x40 } else { *b & !0x40 };
-        true
+    /// ip_output zeroes and fills ip_sum).  Left alone if the header is
+    /// not writable in place.
+    pub fn set_outer_df(&mut self, df: bool) {
+        if let Some(b) = self.m.head_mut(8).and_then(|h| h.get_mut(6)) {
+            *b = if df { *b | 0x40 } else { *b & !0x40 };
+        }
     }
 }
 

@@ -60,6 +60,7 @@ pub fn path_mtu(dst: &Addr, fib: u16, _: &InEpoch) -> u32 {
 /// ICMPv6 packet-too-big carrying `mtu`; consumes it.  IPv4 replies are
 /// paced by the kernel's unreach limiter (net.inet.icmp.icmplim); when
 /// over it the packet is just dropped, as ip_forward's would be.
+#[cold]
 pub fn send_too_big(m: Mbuf, inner: Family, mtu: u32) {
     let mtu = c_int::try_from(mtu).unwrap_or(c_int::MAX);
     match inner {
