@@ -140,4 +140,4 @@ vm-bench: all bench-bin
 	@img="$(VMTEST_IMAGE)"; \
 	if [ -z "$$img" ]; then echo "vm-bench: SKIPPED: no FREEBSD_IMAGE and no $(SHARED_FREEBSD)/image.sh"; exit 0; fi; \
 	vm-test/run --image "$$img" --ko "$(VMTEST_KO)" --bin $(BENCH_BIN) --bench \
-	    --memory 2048 --logdir $(BUILDDIR)/vm-bench-logs $(VMTEST_ARGS)
+	    --memory 4096 --logdir $(BUILDDIR)/vm-bench-logs $(VMTEST_ARGS)

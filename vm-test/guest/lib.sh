@@ -271,13 +271,13 @@ vt_two_jails()
 # loaded in both jails. vt_sas OUTER_A OUTER_B REQID
 # The transform is AES-GCM unless VT_SA_AB / VT_SA_BA hold other setkey
 # algorithm options (the benchmark's null + HMAC); setkey's complaints go
-# to ${VT_TMP}/setkey.txt.
+# to ${VT_TMP}/setkey.txt.  VT_JAILS names the two jails (default vtA vtB).
 VT_KEY_AB=0x3ffe050148193ffe050148193ffe050148193ffe
 VT_KEY_BA=0x5ffe050148193ffe050148193ffe050148193ff5
 vt_sas()
 {
 	_a=$1; _b=$2; _r=$3
-	for _j in vtA vtB; do
+	for _j in ${VT_JAILS:-vtA vtB}; do
 		printf '%s\n' "flush;" \
 		    "add ${_a} ${_b} esp 0x1001 -m tunnel -u ${_r} ${VT_SA_AB:--E aes-gcm-16 ${VT_KEY_AB}};" \
 		    "add ${_b} ${_a} esp 0x1002 -m tunnel -u ${_r} ${VT_SA_BA:--E aes-gcm-16 ${VT_KEY_BA}};" |

@@ -15,8 +15,6 @@ use if_ipsec::tables::IfHandle;
 
 /// The policies registered for the current tunnel, and what they are.
 pub struct Active {
-    /// The core's description (slot lookup by direction and family).
-    pub set: PolicySet,
     /// The `secpolicy`s, registered in the ifnet-scope SPD.
     pub reg: Registered<SPCOUNT>,
     /// Index in `reg` of the outbound policy for an IPv4 / IPv6 inner
@@ -38,7 +36,7 @@ impl Active {
             .get(Dir::Out, Family::Inet)
             .or_else(|| set.get(Dir::Out, Family::Inet6))
             .map(|s| s.sa_dst);
-        Active { set, reg, out, dst }
+        Active { reg, out, dst }
     }
 
     /// The outbound policy for `inner` (`set.slot(Dir::Out, inner)` in

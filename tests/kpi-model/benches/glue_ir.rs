@@ -11,7 +11,8 @@
 //! data segment: the clamp reads to the flags, the PMTU check runs), `syn`
 //! (a DF SYN whose MSS is clamped); a fifth, `link1`, turns clamping off.
 //! `glue_ir create <n>` prints the wall time of creating and configuring
-//! `n` interfaces.  Without arguments (as `cargo bench` runs it): a smoke
+//! `n` interfaces; `glue_ir memory <n>` what our malloc type holds per
+//! interface (create, tunnel, reqid).  Without arguments (as `cargo bench` runs it): a smoke
 //! run.
 #![allow(
     clippy::unwrap_used,
@@ -101,6 +102,10 @@ fn main() {
         assert_eq!(ifs.len() as u32, n);
         return;
     }
+    if what == "memory" {
+        memory(&m, n);
+        return;
+    }
     let ifs = build(&m, n);
     let step = (ifs.len() / 4096).max(1);
     let sample: Vec<(usize, u32)> = ifs.iter().step_by(step).copied().collect();
@@ -133,4 +138,29 @@ fn main() {
     }
     assert_eq!(r, iters, "{what}");
     println!("{what} n={n} iters={iters} ok");
+}
+
+/// `glue_ir memory <n>`: what our module keeps per interface once `n`
+/// interfaces are created, tunnelled and given a reqid, as `make
+/// vm-bench` creates them (issue 14's memory figure, explained): live
+/// bytes and allocations of our malloc type per interface, and the
+/// allocation sizes.
+fn memory(m: &Model, n: u32) {
+    let (n0, b0) = kpi_model::malloc::in_use(kpi_model::malloc::RUST_ALLOC_TYPE);
+    kpi_model::netinet::addr_event(ip("192.0.2.1"), true);
+    for k in 0..n {
+        let i = create(&format!("ipsec{}", 1000 + k));
+        assert_eq!(tunnel(i, ip("192.0.2.1"), remote(k)), 0);
+        assert_eq!(set_reqid(m, i, 1000 + k), 0);
+    }
+    let (n1, b1) = kpi_model::malloc::in_use(kpi_model::malloc::RUST_ALLOC_TYPE);
+    let per = |x: usize| x as f64 / f64::from(n);
+    println!(
+        "if_ipsec n={n}: {:.2} allocations, {:.0} bytes per interface",
+        per(n1 - n0),
+        per(b1 - b0)
+    );
+    for (size, count) in kpi_model::malloc::sizes_of(kpi_model::malloc::RUST_ALLOC_TYPE) {
+        println!("  size {size:>7}: {count}");
+    }
 }

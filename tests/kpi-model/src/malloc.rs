@@ -355,6 +355,21 @@ pub fn in_use(mtype: &str) -> (usize, usize) {
     })
 }
 
+/// The live allocations of one malloc type by requested size: (size,
+/// count), smallest first (what `vmstat -m` shows as Size(s), before
+/// malloc(9) rounds each up to its zone).
+pub fn sizes_of(mtype: &str) -> Vec<(usize, usize)> {
+    with_heap(|h| {
+        let mut m: HashMap<usize, usize> = HashMap::new();
+        for b in h.live.values().filter(|b| b.mtype == mtype) {
+            *m.entry(b.size).or_default() += 1;
+        }
+        let mut v: Vec<_> = m.into_iter().collect();
+        v.sort_unstable();
+        v
+    })
+}
+
 /// Every live allocation, by type: (type, count, bytes).
 pub fn live_by_type() -> Vec<(String, usize, usize)> {
     with_heap(|h| {

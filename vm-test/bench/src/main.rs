@@ -7,8 +7,10 @@
 //!
 //! ```text
 //! ipsec-bench create N BASE      ipsec<BASE>..: create, tunnel, reqid
-//! ipsec-bench change BASE        one reqid and one tunnel change of ipsec<BASE>
+//! ipsec-bench change BASE [K]    K (1) reqid and tunnel changes of ipsec<BASE>: medians
 //! ipsec-bench destroy N BASE     destroy them again
+//! ipsec-bench clone PREFIX N BASE    <PREFIX><BASE>..: create only (lo: the kernel's share)
+//! ipsec-bench unclone PREFIX N BASE  destroy them again
 //! ipsec-bench blast ADDR:PORT SECONDS SIZE   UDP as fast as it goes
 //! ipsec-bench sink PORT SECONDS              count what arrives
 //! ipsec-bench linkwait IFNAME up|down CMD...  CMD, then time to RTM_IFINFO
@@ -38,14 +40,20 @@ fn run(words: &[&str]) -> Result<String, String> {
     match words {
         ["create", n, base] => ctl::create(num(n)?, num(base)?),
         ["destroy", n, base] => ctl::destroy(num(n)?, num(base)?),
-        ["change", base] => ctl::change(num(base)?),
+        ["change", base] => ctl::change(num(base)?, 1),
+        ["change", base, k] => ctl::change(num(base)?, num(k)?),
+        ["clone", prefix, n, base] => ctl::create_of(prefix, num(n)?, num(base)?),
+        ["unclone", prefix, n, base] => ctl::destroy_of(prefix, num(n)?, num(base)?),
         ["blast", dst, secs, size] => udp::blast(dst, num(secs)?, num(size)?),
         ["sink", port, secs] => udp::sink(num(port)?, num(secs)?),
         ["linkwait", ifname, state, cmd @ ..] => linkwait::run(ifname, state, cmd),
-        _ => Err("usage: ipsec-bench create|destroy N BASE | change BASE | \
+        _ => Err(
+            "usage: ipsec-bench create|destroy N BASE | change BASE [K] | \
+                  clone|unclone PREFIX N BASE | \
                   blast ADDR:PORT SECONDS SIZE | sink PORT SECONDS | \
                   linkwait IFNAME up|down CMD..."
-            .to_string()),
+                .to_string(),
+        ),
     }
 }
 
