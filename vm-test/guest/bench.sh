@@ -197,7 +197,7 @@ bench_ctl()
 # bench_small: the small part, rounds of C and ours interleaved (ours is
 # loaded for its half of each round and unloaded again, which is cheap
 # with no interface left).  Destroying costs 80 ms per interface, so
-# N >= 1000 gets ROUNDS_BIG rounds.
+# N >= 1000 gets VT_BENCH_BIGROUNDS rounds.
 bench_small()
 {
 	for n in ${SMALL}; do
@@ -327,7 +327,7 @@ bench_rates()
 		done
 		for pe in $fwd; do
 			d=${pe%%:*}; k=pkt-$tf-${pe##*:}
-			if [ "$(bench_median "$d" "$k" rx_pps)" -gt 0 ] 2>/dev/null; then
+			if awk -v v="$(bench_median "$d" "$k" rx_pps)" 'BEGIN { exit !(v + 0 > 0) }'; then
 				vt_pass "$d-$k" "sender $(bench_stat "$d" "$k" tx_pps) pps, receiver $(bench_stat "$d" "$k" rx_pps) pps (${pe##*:} other interfaces)"
 			else
 				vt_fail "$d-$k" "nothing crossed the tunnel"
