@@ -174,34 +174,30 @@ pub fn destroy(n: u32, base: u32) -> Result<String, String> {
 
 /// Destroy `<prefix><base>`.. (n interfaces of any cloner).
 pub fn destroy_of(prefix: &str, n: u32, base: u32) -> Result<String, String> {
-    let s = Sock::open()?;
-    let t = Instant::now();
-    for i in 0..n {
-        let mut r = ifreq {
-            ifr_name: name_of(prefix, base + i),
-            ..Default::default()
-        };
-        s.ioctl(SIOCIFDESTROY, &mut r)
-            .map_err(|e| format!("destroy {prefix}{}: {e}", base + i))?;
-    }
-    Ok(rate("destroy", n, t))
+    each("destroy", SIOCIFDESTROY, prefix, n, base)
 }
 
 /// Create `<prefix><base>`.. with SIOCIFCREATE2 alone: the kernel's own
 /// share of a create (if_clone, if_attach) with a cloner that does almost
 /// nothing else, `lo` say; the baseline both drivers sit on.
 pub fn create_of(prefix: &str, n: u32, base: u32) -> Result<String, String> {
+    each("create", SIOCIFCREATE2, prefix, n, base)
+}
+
+/// Request `req` (an ifreq carrying only the name) for each of
+/// `<prefix><base>`.., timed as `op`.
+fn each(op: &str, req: u64, prefix: &str, n: u32, base: u32) -> Result<String, String> {
     let s = Sock::open()?;
     let t = Instant::now();
-    for i in 0..n {
+    for unit in base..base.saturating_add(n) {
         let mut r = ifreq {
-            ifr_name: name_of(prefix, base + i),
+            ifr_name: name_of(prefix, unit),
             ..Default::default()
         };
-        s.ioctl(SIOCIFCREATE2, &mut r)
-            .map_err(|e| format!("create {prefix}{}: {e}", base + i))?;
+        s.ioctl(req, &mut r)
+            .map_err(|e| format!("{op} {prefix}{unit}: {e}"))?;
     }
-    Ok(rate("create", n, t))
+    Ok(rate(op, n, t))
 }
 
 /// `k` reqid changes and `k` tunnel changes of ipsec<base> (each to a
