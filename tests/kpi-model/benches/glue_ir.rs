@@ -12,8 +12,8 @@
 //! (a DF SYN whose MSS is clamped); a fifth, `link1`, turns clamping off.
 //! `glue_ir create <n>` prints the wall time of creating and configuring
 //! `n` interfaces; `glue_ir memory <n>` what our malloc type holds per
-//! interface (create, tunnel, reqid).  Without arguments (as `cargo bench` runs it): a smoke
-//! run.
+//! interface (create, tunnel, reqid).  Without arguments (as `cargo bench`
+//! runs it): a smoke run.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
