@@ -48,37 +48,34 @@ fi
 RAW=${VT_TMP}/rounds.txt
 : > "$RAW"
 
-# Kernel memory in use, bytes: every malloc(9) type (vmstat -m's Memory,
-# bytes in 14.x, the third field from the end as type names may hold
-# spaces) plus the UMA zones (size * used) other than malloc's own
-# "malloc-N" zones, which vmstat -m already counts, and the caches of
-# free pages and stacks (vm_pgcache, kstack_cache: "used" there means
-# cached for reuse, which grows in steps of its own and made the first
-# runs' figures jump by 7 kB per interface).
-bench_mem()
-{
-	_m=$(vmstat -m | awk 'NR > 1 { s += $(NF - 2) } END { printf "%d", s }')
-	_z=$(vmstat -z | awk -F: 'NF > 1 && $1 !~ /^ *(malloc-|vm_pgcache|kstack_cache)/ {
-	    split($2, a, ","); s += a[1] * a[3] } END { printf "%d", s }')
-	echo $((_m + _z))
-}
-
-# The drivers' own malloc(9) types, bytes: ipsec.ko's "ipsec" (C's softc)
-# and ours, "if_ipsec".  Each grows only with its own driver's interfaces.
-bench_own()
-{
-	vmstat -m | awk '$1 == "ipsec" || $1 == "if_ipsec" { s += $3 }
-	    END { printf "%d", s }'
-}
-
-# bench_snap FILE: every malloc type ("m:") and UMA zone ("z:") with the
-# bytes it holds, one per line, for bench_delta.
+# bench_snap FILE: every malloc type ("m:", vmstat -m's Memory, bytes in
+# 14.x, the third field from the end as type names may hold spaces) and
+# UMA zone ("z:", size * used) with the bytes it holds, one per line.
 bench_snap()
 {
 	{ vmstat -m | awk 'NR > 1 { n = $1; for (i = 2; i <= NF - 4; i++) n = n "_" $i
 	    print "m:" n, $(NF - 2) }'
 	  vmstat -z | awk -F: 'NF > 1 { split($2, a, ","); n = $1; gsub(/^ +| +$/, "", n)
 	    gsub(/ /, "_", n); print "z:" n, a[1] * a[3] }'; } > "$1"
+}
+
+# snap_mem FILE: kernel memory in use, bytes: every type plus the zones
+# other than malloc's own "malloc-N" (the types already count them) and
+# the caches of free pages and stacks (vm_pgcache, kstack_cache: "used"
+# there means cached for reuse, which grows in steps of its own and made
+# the first runs' figures jump by 7 kB per interface).
+snap_mem()
+{
+	awk '$1 !~ /^z:(malloc-|vm_pgcache|kstack_cache)/ { s += $2 }
+	    END { printf "%d", s }' "$1"
+}
+
+# snap_own FILE: the drivers' own malloc(9) types, bytes: ipsec.ko's
+# "ipsec" (C's softc) and ours, "if_ipsec".  Each grows only with its own
+# driver's interfaces.
+snap_own()
+{
+	awk '$1 == "m:ipsec" || $1 == "m:if_ipsec" { s += $2 } END { printf "%d", s }' "$1"
 }
 
 # bench_delta BEFORE AFTER N: the 12 types and zones that grew most,
@@ -91,20 +88,53 @@ bench_delta()
 	    tr '\n' ' '
 }
 
+# bench_create DRIVER JAIL N KEY ROUND: ipsec1000.. created in JAIL (the
+# ipsec-bench line in $c), with the memory it took per interface in
+# $mem and $own, and the largest deltas recorded.
+bench_create()
+{
+	bench_snap "${VT_TMP}/snap0"
+	c=$(jexec "$2" "$B" create "$3" 1000) || { vt_fail "$1-$4" "create $3: $c"; return 1; }
+	bench_snap "${VT_TMP}/snap1"
+	mem=$((($(snap_mem "${VT_TMP}/snap1") - $(snap_mem "${VT_TMP}/snap0")) / $3))
+	own=$((($(snap_own "${VT_TMP}/snap1") - $(snap_own "${VT_TMP}/snap0")) / $3))
+	echo "BENCH memory driver=$1 $4 round=$5 $(bench_delta "${VT_TMP}/snap0" "${VT_TMP}/snap1" "$3")" |
+	    tee -a "$RAW"
+}
+
+# bench_ctl_line DRIVER KEY ROUND: record a control-plane round from the
+# create ($c, $mem, $own), change ($ch) and destroy ($d) just measured.
+bench_ctl_line()
+{
+	echo "BENCH driver=$1 $2 round=$3 create_s=$(field seconds "$c") $(echo "$c" | cut -d' ' -f5-) destroy_ms=$(ms_per_if "$d") $(echo "$ch" | cut -d' ' -f2-) mem_per_if=$mem own_per_if=$own" |
+	    tee -a "$RAW"
+}
+
+# ms_per_if LINE: an ipsec-bench line's per-interface time in ms.
+ms_per_if()
+{
+	field per_if_us "$1" | awk '{ printf "%.1f", $1 / 1000 }'
+}
+
 # field NAME LINE: the value of NAME= in an ipsec-bench output line.
 field()
 {
 	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 
+# median_range: "median (min..max)" of the numbers on stdin, "-" if none.
+median_range()
+{
+	sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit }
+	    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+	    printf "%g (%s..%s)", m, v[1], v[NR] }'
+}
+
 # bench_stat DRIVER KEY FIELD: "median (min..max)" of FIELD over the rounds
 # recorded for DRIVER and KEY.
 bench_stat()
 {
-	grep "^BENCH driver=$1 $2 " "$RAW" | tr ' ' '\n' | sed -n "s/^$3=//p" |
-	    sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit }
-	    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-	    printf "%g (%s..%s)", m, v[1], v[NR] }'
+	grep "^BENCH driver=$1 $2 " "$RAW" | tr ' ' '\n' | sed -n "s/^$3=//p" | median_range
 }
 
 # bench_median DRIVER KEY FIELD: the median alone.
@@ -122,11 +152,8 @@ bench_paired()
 	    for (i = 3; i <= NF; i++) { if ($i ~ /^round=/) r = substr($i, 7)
 	    if (index($i, f "=") == 1) v = substr($i, length(f) + 2) }
 	    val[d, r] = v; rounds[r] = 1 }
-	    END { n = 0; for (r in rounds) if (val["c", r] > 0 && val["ours", r] != "")
-	    q[++n] = val["ours", r] / val["c", r]
-	    if (n == 0) { print "-"; exit }
-	    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (q[j] < q[i]) { t = q[i]; q[i] = q[j]; q[j] = t }
-	    printf "%.2f", q[int((n + 1) / 2)] }'
+	    END { for (r in rounds) if (val["c", r] > 0 && val["ours", r] != "")
+	    printf "%.2f\n", val["ours", r] / val["c", r] }' | median_range | cut -d' ' -f1
 }
 
 # The table: every figure of both drivers with the ratio ours/C (for
@@ -166,7 +193,7 @@ bench_probe()
 	c=$(jexec "bp-$1" "$B" clone lo 200 1000) &&
 	    d=$(jexec "bp-$1" "$B" unclone lo 20 1180) ||
 	    { vt_fail "probe-$1" "lo: $c $d"; return 1; }
-	echo "BENCH driver=kernel probe-$1 lo_create_us=$(field per_if_us "$c") lo_destroy_ms=$(field per_if_us "$d" | awk '{ printf "%.1f", $1 / 1000 }')" |
+	echo "BENCH driver=kernel probe-$1 lo_create_us=$(field per_if_us "$c") lo_destroy_ms=$(ms_per_if "$d")" |
 	    tee -a "$RAW"
 	vt_pass "probe-$1" "kernel alone (lo): create $(field per_if_us "$c") us, destroy $(field per_if_us "$d") us per interface"
 }
@@ -181,17 +208,10 @@ bench_ctl()
 	# runs, and ours is loaded afresh (at new addresses) for every round.
 	jexec "$j" "$B" create 4 900 >/dev/null && jexec "$j" "$B" change 900 2 >/dev/null &&
 	    jexec "$j" "$B" destroy 4 900 >/dev/null || { vt_fail "$1-ctl" "warm-up"; return 1; }
-	bench_snap "${VT_TMP}/snap0"
-	m0=$(bench_mem); o0=$(bench_own)
-	c=$(jexec "$j" "$B" create "$2" 1000) || { vt_fail "$1-ctl" "create $2: $c"; return 1; }
-	m1=$(bench_mem); o1=$(bench_own)
-	bench_snap "${VT_TMP}/snap1"
-	echo "BENCH memory driver=$1 ctl-$2 round=$3 $(bench_delta "${VT_TMP}/snap0" "${VT_TMP}/snap1" "$2")" |
-	    tee -a "$RAW"
+	bench_create "$1" "$j" "$2" "ctl-$2" "$3" || return 1
 	ch=$(jexec "$j" "$B" change 1000 "${CHANGES}") || { vt_fail "$1-ctl" "change: $ch"; return 1; }
 	d=$(jexec "$j" "$B" destroy "$2" 1000) || { vt_fail "$1-ctl" "destroy $2: $d"; return 1; }
-	echo "BENCH driver=$1 ctl-$2 round=$3 create_s=$(field seconds "$c") $(echo "$c" | cut -d' ' -f5-) destroy_ms=$(field per_if_us "$d" | awk '{ printf "%.1f", $1 / 1000 }') $(echo "$ch" | cut -d' ' -f2-) mem_per_if=$(((m1 - m0) / $2)) own_per_if=$(((o1 - o0) / $2))" |
-	    tee -a "$RAW"
+	bench_ctl_line "$1" "ctl-$2" "$3"
 }
 
 # bench_small: the small part, rounds of C and ours interleaved (ours is
@@ -252,22 +272,14 @@ bench_scale()
 		bench_pair "$p" || { vt_fail "$1-scale" "jails/tunnel $p"; return 1; }
 		PAIRS="${PAIRS} $1:$extra"
 		[ "$extra" -gt 0 ] || continue
-		bench_snap "${VT_TMP}/snap0"
-		m0=$(bench_mem); o0=$(bench_own)
-		c=$(jexec "${p}b" "$B" create "$extra" 1000) ||
-		    { vt_fail "$1-scale" "$extra other interfaces: $c"; return 1; }
-		m1=$(bench_mem); o1=$(bench_own)
-		bench_snap "${VT_TMP}/snap1"
-		echo "BENCH memory driver=$1 ctl-$extra round=scale $(bench_delta "${VT_TMP}/snap0" "${VT_TMP}/snap1" "$extra")" |
-		    tee -a "$RAW"
+		bench_create "$1" "${p}b" "$extra" "ctl-$extra" scale || return 1
 		n=$extra
 	done
 	[ "${n:-0}" -gt 1000 ] || return 0
 	ch=$(jexec "${p}b" "$B" change 1000 "${CHANGES}") || { vt_fail "$1-ctl" "change: $ch"; return 1; }
 	d=$(jexec "${p}b" "$B" destroy "${SAMPLE}" $((1000 + n - SAMPLE))) ||
 	    { vt_fail "$1-ctl" "destroy: $d"; return 1; }
-	echo "BENCH driver=$1 ctl-$n round=1 create_s=$(field seconds "$c") $(echo "$c" | cut -d' ' -f5-) destroy_ms=$(field per_if_us "$d" | awk '{ printf "%.1f", $1 / 1000 }') $(echo "$ch" | cut -d' ' -f2-) mem_per_if=$(((m1 - m0) / n)) own_per_if=$(((o1 - o0) / n))" |
-	    tee -a "$RAW"
+	bench_ctl_line "$1" "ctl-$n" 1
 	bench_pass_ctl "$1" "$n"
 }
 
